@@ -1,0 +1,40 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "HelloScope",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "helloscope", targets: ["helloscope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPcap",
+            path: "Sources/CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        .target(name: "HelloWire"),
+        .target(name: "HelloFlows", dependencies: ["HelloWire"]),
+        .target(name: "HelloCapture", dependencies: ["CPcap"]),
+        .target(name: "HelloOutput", dependencies: ["HelloFlows", "HelloWire"]),
+        .executableTarget(
+            name: "helloscope",
+            dependencies: [
+                "HelloWire", "HelloFlows", "HelloCapture", "HelloOutput",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "HelloWireTests", dependencies: ["HelloWire"]),
+        .testTarget(name: "HelloFlowsTests", dependencies: ["HelloFlows", "HelloWire"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["HelloCapture"],
+            resources: []
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,105 @@
+import CPcap
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A capture source failed before it could deliver packets.
+public enum CaptureError: Error, CustomStringConvertible, Equatable {
+    case cannotOpen(path: String, reason: String)
+    case unsupportedLinkType(path: String, linkType: Int32, name: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(path, reason): "\(path): \(reason)"
+        case let .unsupportedLinkType(path, linkType, name):
+            "\(path): link type \(name) (\(linkType)) is not supported; supported: EN10MB, LINUX_SLL, LINUX_SLL2, NULL, LOOP, RAW, IPV4, IPV6"
+        }
+    }
+}
+
+/// One packet as libpcap handed it over: valid only until the next `next()` call.
+public struct CapturedPacket {
+    public var bytes: UnsafeRawBufferPointer
+    public var wireLength: Int
+    public var timestampNanos: Int64
+}
+
+/// Why reading stopped.
+public enum CaptureEnd: Equatable, Sendable {
+    case endOfFile
+    /// The file is damaged or truncated here; everything before was delivered.
+    case damaged(reason: String, packetIndex: Int, byteOffset: Int)
+}
+
+/// Reads a pcap or pcapng file (or standard input, `-`) through libpcap, with
+/// nanosecond timestamps whatever the file's precision. Reads through a large stdio
+/// buffer: libpcap's own small reads cost more system calls than the decoding costs.
+public final class OfflineCapture {
+    public let path: String
+    public let linkType: Int32
+    private let handle: OpaquePointer
+    private let file: UnsafeMutablePointer<FILE>
+    private let readBuffer: UnsafeMutablePointer<CChar>
+    public private(set) var packetsRead = 0
+    public static let readBufferSize = 1 << 20
+
+    public init(path: String) throws {
+        self.path = path
+        let opened: UnsafeMutablePointer<FILE>?
+        if path == "-" {
+            opened = fdopen(dup(STDIN_FILENO), "rb")
+        } else {
+            opened = fopen(path, "rb")
+        }
+        guard let opened else {
+            throw CaptureError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+        readBuffer = .allocate(capacity: Self.readBufferSize)
+        setvbuf(opened, readBuffer, _IOFBF, Self.readBufferSize)
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let handle = pcap_fopen_offline_with_tstamp_precision(opened, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer) else {
+            fclose(opened)
+            readBuffer.deallocate()
+            let reason = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw CaptureError.cannotOpen(path: path, reason: reason.isEmpty ? "not a pcap or pcapng file" : reason)
+        }
+        self.handle = handle
+        self.file = opened
+        linkType = pcap_datalink(handle)
+    }
+
+    deinit {
+        pcap_close(handle)   // closes `file` too
+        readBuffer.deallocate()
+    }
+
+    public var linkTypeName: String {
+        guard let name = pcap_datalink_val_to_name(linkType) else { return "DLT \(linkType)" }
+        return String(cString: name)
+    }
+
+    /// The next packet, or nil at the end (then `end` says why).
+    public private(set) var end: CaptureEnd?
+
+    @inline(__always)
+    public func next() -> CapturedPacket? {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        let status = pcap_next_ex(handle, &header, &data)
+        guard status == 1, let header, let data else {
+            if status == PCAP_ERROR_BREAK || status == -2 {
+                end = .endOfFile
+            } else {
+                let reason = String(cString: pcap_geterr(handle))
+                end = .damaged(reason: reason, packetIndex: packetsRead + 1, byteOffset: Int(ftell(file)))
+            }
+            return nil
+        }
+        packetsRead += 1
+        let stamp = header.pointee.ts
+        return CapturedPacket(
+            bytes: UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)),
+            wireLength: Int(header.pointee.len),
+            timestampNanos: Int64(stamp.tv_sec) * 1_000_000_000 + Int64(stamp.tv_usec))
+    }
+}

@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import HelloWire
+
+/// Where one direction of a flow stands in looking for its hello.
+public enum DirectionPhase: UInt8, Sendable {
+    case fresh       // no payload yet
+    case records     // reading TLS records from `nextSequence`
+    case preamble    // plaintext so far; watching segment starts for a hello
+    case done        // nothing more to learn from this direction
+}
+
+public struct DirectionState: Sendable {
+    public var phase = DirectionPhase.fresh
+    public var nextSequence: UInt32 = 0
+    public var buffer: Int32 = -1
+    public var scannedBefore = false   // a scan already ran, so SSLv2 headers are no longer expected
+    public var synSequence: UInt32 = 0
+    public var sawSyn = false
+    public var sawFin = false
+    public var plaintextBytes: Int32 = 0
+    public var segments: UInt16 = 0
+
+    public init() {}
+}
+
+/// One connection: its key, where each direction stands, and its session slot if a hello
+/// was seen. A plain value in a preallocated table.
+public struct FlowEntry: Sendable {
+    public var key: FlowKey
+    public var occupied = false
+    public var finished = false
+    /// 0 unknown, 1 the low endpoint sent the ClientHello, 2 the high one did.
+    public var clientSide: UInt8 = 0
+    public var lastSeenSeconds: UInt32 = 0
+    public var session: Int32 = -1
+    public var preamble = PreambleKind.none
+    public var low = DirectionState()
+    public var high = DirectionState()
+
+    init(key: FlowKey) { self.key = key }
+}
+
+/// Open-addressed (linear probing) table of flows with a hard entry cap, backward-shift
+/// deletion (no tombstones, so probes stay short), and a clock hand that finds idle and
+/// evictable entries a few slots per packet. Allocates once, at creation.
+public struct FlowTable: ~Copyable {
+    public let maximumFlows: Int
+    public let slotCount: Int
+    private let entries: UnsafeMutablePointer<FlowEntry>
+    public private(set) var count = 0
+    private var hand = 0
+
+    public init(maximumFlows: Int) {
+        self.maximumFlows = max(maximumFlows, 1)
+        // Load at most three quarters keeps linear probes short.
+        slotCount = self.maximumFlows + self.maximumFlows / 3 + 1
+        // Zeroed pages are an empty table (every field's zero is its empty value) and the
+        // kernel hands them out only when touched, so a large cap costs no memory up front.
+        guard let raw = calloc(slotCount, MemoryLayout<FlowEntry>.stride) else {
+            fatalError("cannot reserve the flow table (\(slotCount) slots)")
+        }
+        entries = raw.bindMemory(to: FlowEntry.self, capacity: slotCount)
+    }
+
+    deinit { free(entries) }
+
+    /// Maps a hash onto the slots without a power-of-two size (Lemire's multiply-shift).
+    @inline(__always)
+    private func home(_ key: FlowKey) -> Int {
+        Int(truncatingIfNeeded: (key.slotHash >> 32) &* UInt64(slotCount) >> 32)
+    }
+
+    @inline(__always)
+    private func following(_ slot: Int) -> Int {
+        slot + 1 == slotCount ? 0 : slot + 1
+    }
+
+    public var isFull: Bool { count >= maximumFlows }
+
+    /// The slot holding `key`, or where it would go.
+    @inline(__always)
+    public func find(_ key: FlowKey) -> (slot: Int, found: Bool) {
+        var slot = home(key)
+        while true {
+            let entry = entries + slot
+            if !entry.pointee.occupied { return (slot, false) }
+            if entry.pointee.key == key { return (slot, true) }
+            slot = following(slot)
+        }
+    }
+
+    /// Claims the free slot `find` returned. The caller must have made room first.
+    public mutating func insert(_ key: FlowKey, at slot: Int) {
+        precondition(!isFull && !entries[slot].occupied)
+        entries[slot] = FlowEntry(key: key)
+        entries[slot].occupied = true
+        count += 1
+    }
+
+    @inline(__always)
+    public func pointer(_ slot: Int) -> UnsafeMutablePointer<FlowEntry> { entries + slot }
+
+    /// Empties `slot` and shifts later members of its probe run back (Knuth 6.4, Algorithm R).
+    public mutating func remove(_ slot: Int) {
+        var hole = slot
+        var next = following(hole)
+        while entries[next].occupied {
+            let home = home(entries[next].key)
+            // Move `next` into the hole unless its home lies cyclically in (hole, next].
+            let stays = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
+            if !stays {
+                entries[hole] = entries[next]
+                hole = next
+            }
+            next = following(next)
+        }
+        entries[hole].occupied = false
+        count -= 1
+    }
+
+    /// Advances the clock hand one slot; the slot if it holds a flow.
+    @inline(__always)
+    public mutating func advanceHand() -> Int? {
+        hand = following(hand)
+        return entries[hand].occupied ? hand : nil
+    }
+
+    /// Picks a victim at the cap: the first finished flow within `window` occupied slots
+    /// from the hand, else the least recently seen of them.
+    public mutating func evictionCandidate(window: Int = 64) -> Int? {
+        var oldest: Int?
+        var seen = 0
+        var probe = hand
+        for _ in 0 ..< slotCount {
+            probe = following(probe)
+            let entry = entries[probe]
+            guard entry.occupied else { continue }
+            if entry.finished { hand = probe; return probe }
+            if oldest.map({ entry.lastSeenSeconds < entries[$0].lastSeenSeconds }) ?? true { oldest = probe }
+            seen += 1
+            if seen >= window { break }
+        }
+        if let oldest { hand = oldest }
+        return oldest
+    }
+
+    /// Every occupied slot, for the end of input. Not for the packet path.
+    public func occupiedSlots() -> [Int] {
+        (0 ..< slotCount).filter { entries[$0].occupied }
+    }
+}

@@ -1,0 +1,625 @@
+import HelloWire
+
+/// Limits and policy for a `FlowTracker`. Every limit has a reason in the README.
+public struct TrackerConfiguration: Sendable {
+    public var maximumFlows = 262_144
+    public var reassemblyBound = 16_384
+    public var maximumReassemblyMemory = 64 << 20
+    public var maximumPendingSessions = 65_536
+    public var idleTimeoutSeconds: UInt32 = 120
+    public var policy = EarlyTLSPolicy()
+    public var roles = RoleTable()
+
+    public init() {}
+}
+
+/// Follows TCP flows from decoded segments to finished `SessionRecord`s: finds each
+/// direction's hello (in place when it arrives whole and in order, else in a bounded
+/// reassembly buffer), pairs ClientHello with ServerHello or alert, and hands the session
+/// to `sink`. No I/O. After a flow's session is out, its packets cost a decode and a lookup.
+public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
+    public var sink: Sink
+    public var counters = Counters()
+    public let configuration: TrackerConfiguration
+    private var table: FlowTable
+    private var reassembly: ReassemblyPool
+    private var sessions: SessionPool
+    private let scanner: HandshakeScanner
+    private let scratch: UnsafeMutableRawBufferPointer
+    private var nowSeconds: UInt32 = 0
+
+    public init(configuration: TrackerConfiguration, sink: consuming Sink) {
+        self.configuration = configuration
+        self.sink = sink
+        table = FlowTable(maximumFlows: configuration.maximumFlows)
+        reassembly = ReassemblyPool(
+            slotSize: configuration.reassemblyBound,
+            capacity: configuration.maximumReassemblyMemory / max(configuration.reassemblyBound, 1))
+        sessions = SessionPool(capacity: configuration.maximumPendingSessions)
+        scanner = HandshakeScanner(limit: configuration.reassemblyBound)
+        scratch = .allocate(byteCount: configuration.reassemblyBound, alignment: 16)
+    }
+
+    deinit { scratch.deallocate() }
+
+    public var activeFlows: Int { table.count }
+
+    // MARK: Packets
+
+    public mutating func process(frame: borrowing RawSpan, decoder: FrameDecoder, timestampNanos: Int64, wireLength: Int) {
+        counters.packets += 1
+        counters.bytes += wireLength
+        let segment: TCPSegment
+        switch decoder.decode(frame) {
+        case .skipped(let reason):
+            counters.count(reason)
+            return
+        case .segment(let decoded):
+            segment = decoded
+        }
+        counters.tcpSegments += 1
+        if segment.payloadCut { counters.payloadCut += 1 }
+        nowSeconds = UInt32(truncatingIfNeeded: timestampNanos / 1_000_000_000)
+        expireIdle(steps: 2, now: timestampNanos)
+
+        let (key, fromLow) = FlowKey.of(segment)
+        var (slot, found) = table.find(key)
+        if !found {
+            // Pure ACKs and FINs of flows we never tracked start nothing.
+            guard !segment.payload.isEmpty || segment.flags.contains(.syn) else { return }
+            if table.isFull {
+                guard let victim = table.evictionCandidate() else { return }
+                counters.flowsEvicted += 1
+                endFlow(victim, status: .evicted, now: timestampNanos)
+                (slot, _) = table.find(key)
+            }
+            table.insert(key, at: slot)
+            counters.flowsCreated += 1
+        }
+        let flow = table.pointer(slot)
+        flow.pointee.lastSeenSeconds = nowSeconds
+        let closing = segment.flags.contains(.rst) || segment.flags.contains(.fin)
+        if flow.pointee.finished {
+            if closing { noteClose(slot, flow, fromLow: fromLow, reset: segment.flags.contains(.rst), now: timestampNanos) }
+            return
+        }
+        let direction = directionPointer(flow, fromLow: fromLow)
+        if segment.flags.contains(.syn) {
+            direction.pointee.sawSyn = true
+            direction.pointee.synSequence = segment.sequence
+        }
+        if !segment.payload.isEmpty {
+            var sequence = segment.sequence
+            if segment.flags.contains(.syn) { sequence &+= 1 }   // TCP Fast Open data follows the SYN's number
+            handlePayload(flow, fromLow: fromLow, segment, sequence: sequence,
+                          payload: frame.extracting(segment.payload), now: timestampNanos)
+        }
+        if closing { noteClose(slot, flow, fromLow: fromLow, reset: segment.flags.contains(.rst), now: timestampNanos) }
+    }
+
+    /// Ends every flow still open (end of input): pending sessions go out with the status
+    /// their handshake reached.
+    public mutating func finish(now: Int64) {
+        for slot in table.occupiedSlots().reversed() where table.pointer(slot).pointee.occupied {
+            endFlow(slot, status: nil, now: now)
+        }
+    }
+
+    @inline(__always)
+    private func directionPointer(_ flow: UnsafeMutablePointer<FlowEntry>, fromLow: Bool) -> UnsafeMutablePointer<DirectionState> {
+        let field = fromLow ? MemoryLayout<FlowEntry>.offset(of: \.low)! : MemoryLayout<FlowEntry>.offset(of: \.high)!
+        return (UnsafeMutableRawPointer(flow) + field).assumingMemoryBound(to: DirectionState.self)
+    }
+
+    // MARK: Finding hellos
+
+    private mutating func handlePayload(
+        _ flow: UnsafeMutablePointer<FlowEntry>, fromLow: Bool, _ segment: borrowing TCPSegment,
+        sequence: UInt32, payload: borrowing RawSpan, now: Int64
+    ) {
+        let direction = directionPointer(flow, fromLow: fromLow)
+        direction.pointee.segments &+= 1
+        switch direction.pointee.phase {
+        case .done:
+            return
+        case .fresh:
+            let start = direction.pointee.sawSyn ? direction.pointee.synSequence &+ 1 : sequence
+            direction.pointee.nextSequence = start
+            if start == sequence && !Self.couldStartTLS(payload) {
+                direction.pointee.phase = .preamble
+                if flow.pointee.preamble == .none {
+                    flow.pointee.preamble = PreambleKind.identify(payload, 0 ..< min(payload.byteCount, 512))
+                }
+                notePlaintext(flow, direction, fromLow: fromLow, count: payload.byteCount, now: now)
+                return
+            }
+            direction.pointee.phase = .records
+        case .preamble:
+            guard Self.startsHelloRecord(payload) else {
+                notePlaintext(flow, direction, fromLow: fromLow, count: payload.byteCount, now: now)
+                return
+            }
+            direction.pointee.phase = .records
+            direction.pointee.nextSequence = sequence
+            direction.pointee.scannedBefore = true
+        case .records:
+            break
+        }
+        feedRecords(flow, fromLow: fromLow, segment, sequence: sequence, payload: payload, now: now)
+    }
+
+    /// The first bytes of a stream could be TLS: a record header, or an SSLv2 hello header.
+    static func couldStartTLS(_ payload: borrowing RawSpan) -> Bool {
+        guard payload.byteCount > 0 else { return false }
+        if payload.loadUInt8(0) & 0x80 != 0 {
+            return payload.byteCount < 3 || payload.loadUInt8(2) == 1 || payload.loadUInt8(2) == 4
+        }
+        return TLSRecordHeader.couldStart(payload, at: 0)
+    }
+
+    /// A segment after plaintext that opens a handshake record holding a hello.
+    static func startsHelloRecord(_ payload: borrowing RawSpan) -> Bool {
+        guard payload.byteCount >= 6, let header = TLSRecordHeader(decoding: payload, at: 0),
+              header.contentType == .handshake else { return false }
+        let type = payload.loadUInt8(5)
+        return type == HandshakeType.clientHello.rawValue || type == HandshakeType.serverHello.rawValue
+    }
+
+    private mutating func notePlaintext(
+        _ flow: UnsafeMutablePointer<FlowEntry>, _ direction: UnsafeMutablePointer<DirectionState>,
+        fromLow: Bool, count: Int, now: Int64
+    ) {
+        direction.pointee.plaintextBytes &+= Int32(clamping: count)
+        if Int(direction.pointee.plaintextBytes) > configuration.reassemblyBound {
+            directionDone(flow, fromLow: fromLow, now: now)
+        }
+    }
+
+    private mutating func feedRecords(
+        _ flow: UnsafeMutablePointer<FlowEntry>, fromLow: Bool, _ segment: borrowing TCPSegment,
+        sequence: UInt32, payload: borrowing RawSpan, now: Int64
+    ) {
+        let direction = directionPointer(flow, fromLow: fromLow)
+        let bufferSlot = direction.pointee.buffer
+        if bufferSlot < 0 {
+            let delta = Int(Int32(bitPattern: sequence &- direction.pointee.nextSequence))
+            if delta <= 0 {
+                guard -delta < payload.byteCount else {
+                    counters.segmentsRetransmitted += 1
+                    return
+                }
+                let fresh = payload.extracting(-delta ..< payload.byteCount)
+                let base = direction.pointee.nextSequence
+                if let waitFrom = runScanner(flow, fromLow: fromLow, segment, fresh, base: base, from: 0, now: now) {
+                    guard let slot = startBuffer(flow, fromLow: fromLow, base: base &+ UInt32(waitFrom), now: now) else { return }
+                    _ = reassembly.insert(slot, sequence: base &+ UInt32(waitFrom), fresh,
+                                          waitFrom ..< fresh.byteCount, mayRebase: false)
+                }
+                return
+            }
+            guard delta < configuration.reassemblyBound else {
+                counters.segmentsOutOfWindow += 1
+                return
+            }
+            counters.segmentsOutOfOrder += 1
+            guard let slot = startBuffer(flow, fromLow: fromLow, base: direction.pointee.nextSequence, now: now) else { return }
+            let mayRebase = !direction.pointee.sawSyn && !direction.pointee.scannedBefore
+            _ = reassembly.insert(slot, sequence: sequence, payload, 0 ..< payload.byteCount, mayRebase: mayRebase)
+            return
+        }
+        let before = reassembly.buffer(bufferSlot).contiguous
+        let mayRebase = !direction.pointee.sawSyn && !direction.pointee.scannedBefore
+        switch reassembly.insert(bufferSlot, sequence: sequence, payload, 0 ..< payload.byteCount, mayRebase: mayRebase) {
+        case .duplicate:
+            counters.segmentsRetransmitted += 1
+            return
+        case .tooFragmented:
+            counters.hellosIncompleteGap += 1
+            helloFailed(flow, fromLow: fromLow, state: .gap, now: now)
+            return
+        case .overBound, .added:
+            break
+        }
+        let buffer = reassembly.buffer(bufferSlot)
+        if buffer.contiguous == before { counters.segmentsOutOfOrder += 1; return }
+        if mayRebase && buffer.baseSequence != direction.pointee.nextSequence {
+            direction.pointee.nextSequence = buffer.baseSequence
+        }
+        let from = Int(Int32(bitPattern: direction.pointee.nextSequence &- buffer.baseSequence))
+        // The buffer stays put until this direction inserts again, which the scan cannot do.
+        let bytes = reassembly.contiguousBytes(bufferSlot)
+        let waiting = runScanner(flow, fromLow: fromLow, segment, bytes.bytes, base: buffer.baseSequence,
+                                 from: max(from, 0), now: now)
+        if waiting != nil && buffer.contiguous >= reassembly.slotSize {
+            counters.hellosOverBound += 1
+            helloFailed(flow, fromLow: fromLow, state: .overBound, now: now)
+        }
+    }
+
+    private mutating func startBuffer(
+        _ flow: UnsafeMutablePointer<FlowEntry>, fromLow: Bool, base: UInt32, now: Int64
+    ) -> Int32? {
+        guard let slot = reassembly.take(baseSequence: base) else {
+            counters.reassemblyPoolExhausted += 1
+            helloFailed(flow, fromLow: fromLow, state: .gap, now: now)
+            return nil
+        }
+        counters.reassemblyStarted += 1
+        directionPointer(flow, fromLow: fromLow).pointee.buffer = slot
+        return slot
+    }
+
+    /// Scans `span` (stream bytes from sequence `base`) from `from`. Returns the offset from
+    /// which bytes must be kept when the scan needs more, else nil.
+    private mutating func runScanner(
+        _ flow: UnsafeMutablePointer<FlowEntry>, fromLow: Bool, _ segment: borrowing TCPSegment,
+        _ span: borrowing RawSpan, base: UInt32, from start: Int, now: Int64
+    ) -> Int? {
+        let direction = directionPointer(flow, fromLow: fromLow)
+        var from = start
+        while true {
+            let event = scanner.scan(span, from: from, isStreamStart: !direction.pointee.scannedBefore)
+            direction.pointee.scannedBefore = true
+            var resumeAt: Int
+            switch event {
+            case .needMore(let at):
+                direction.pointee.nextSequence = base &+ UInt32(at)
+                return at
+            case .notTLS:
+                directionDone(flow, fromLow: fromLow, now: now)
+                return nil
+            case .midstream:
+                if flow.pointee.session < 0 && flow.pointee.clientSide == 0 { counters.flowsMidstream += 1 }
+                directionDone(flow, fromLow: fromLow, now: now)
+                return nil
+            case .helloTooLarge:
+                counters.hellosOverBound += 1
+                helloFailed(flow, fromLow: fromLow, state: .overBound, now: now)
+                return nil
+            case .clientHello(let body, let resume):
+                resumeAt = resume
+                let recordVersion = body.lowerBound >= 9 ? TLSVersion(span.loadUInt16(body.lowerBound - 8)) : nil
+                onClientHello(flow, fromLow: fromLow, segment, span, body: body, sslv2: false,
+                              recordVersion: recordVersion, records: 1, now: now)
+            case .serverHello(let body, let resume):
+                resumeAt = resume
+                onServerHello(flow, fromLow: fromLow, segment, span, body: body, sslv2: false, now: now)
+            case .sslv2ClientHello(let message, let resume):
+                resumeAt = resume
+                onClientHello(flow, fromLow: fromLow, segment, span, body: message, sslv2: true,
+                              recordVersion: nil, records: 1, now: now)
+            case .sslv2ServerHello(let message, let resume):
+                resumeAt = resume
+                onServerHello(flow, fromLow: fromLow, segment, span, body: message, sslv2: true, now: now)
+            case .alert(let alert, let resume):
+                resumeAt = resume
+                onAlert(flow, fromLow: fromLow, alert, now: now)
+            case .helloSpansRecords(let first):
+                switch scanner.gather(span, firstRecord: first, into: scratch) {
+                case .needMore:
+                    direction.pointee.nextSequence = base &+ UInt32(first)
+                    return first
+                case .malformed:
+                    counters.hellosMalformed += 1
+                    helloFailed(flow, fromLow: fromLow, state: .malformed, now: now)
+                    return nil
+                case .tooLarge:
+                    counters.hellosOverBound += 1
+                    helloFailed(flow, fromLow: fromLow, state: .overBound, now: now)
+                    return nil
+                case .complete(let length, let resume):
+                    resumeAt = resume
+                    let recordVersion = TLSVersion(span.loadUInt16(first + 1))
+                    let records = Self.countRecords(span, from: first, to: resume)
+                    let gathered = UnsafeRawBufferPointer(start: scratch.baseAddress, count: length)
+                    let type = gathered[0]
+                    if type == HandshakeType.clientHello.rawValue {
+                        onClientHello(flow, fromLow: fromLow, segment, gathered.bytes, body: 4 ..< length, sslv2: false,
+                                      recordVersion: recordVersion, records: records, now: now)
+                    } else {
+                        onServerHello(flow, fromLow: fromLow, segment, gathered.bytes, body: 4 ..< length, sslv2: false, now: now)
+                    }
+                }
+            }
+            // A direction goes on only after a HelloRetryRequest (the real ServerHello follows).
+            guard direction.pointee.phase == .records, !flow.pointee.finished else { return nil }
+            direction.pointee.nextSequence = base &+ UInt32(resumeAt)
+            guard resumeAt < span.byteCount else { return resumeAt <= span.byteCount ? nil : nil }
+            from = resumeAt
+        }
+    }
+
+    static func countRecords(_ span: borrowing RawSpan, from: Int, to end: Int) -> UInt8 {
+        var count: UInt8 = 0
+        var at = from
+        while at + 5 <= span.byteCount && at < end {
+            count &+= 1
+            at += 5 + Int(span.loadUInt16(at + 3))
+        }
+        return count
+    }
+
+    // MARK: Hello events
+
+    private mutating func session(
+        _ flow: UnsafeMutablePointer<FlowEntry>, clientIsLow: Bool, _ segment: borrowing TCPSegment, now: Int64
+    ) -> UnsafeMutablePointer<SessionRecord>? {
+        if flow.pointee.session >= 0 { return sessions.pointer(flow.pointee.session) }
+        guard let slot = sessions.take() else {
+            counters.sessionSlotsExhausted += 1
+            return nil
+        }
+        flow.pointee.session = slot
+        flow.pointee.clientSide = clientIsLow ? 1 : 2
+        let record = sessions.pointer(slot)
+        let key = flow.pointee.key
+        record.pointee.client = clientIsLow ? key.lowAddress : key.highAddress
+        record.pointee.server = clientIsLow ? key.highAddress : key.lowAddress
+        record.pointee.clientPort = clientIsLow ? key.lowPort : key.highPort
+        record.pointee.serverPort = clientIsLow ? key.highPort : key.lowPort
+        record.pointee.isIPv6 = segment.isIPv6
+        record.pointee.vlans = segment.vlans
+        record.pointee.encapsulation = segment.encapsulation
+        record.pointee.firstSeenNanos = now
+        record.pointee.preamble = flow.pointee.preamble
+        if flow.pointee.preamble != .none { counters.flowsWithPreamble += 1 }
+        return record
+    }
+
+    private mutating func onClientHello(
+        _ flow: UnsafeMutablePointer<FlowEntry>, fromLow: Bool, _ segment: borrowing TCPSegment,
+        _ span: borrowing RawSpan, body: Range<Int>, sslv2: Bool, recordVersion: TLSVersion?, records: UInt8, now: Int64
+    ) {
+        counters.clientHellosSeen += 1
+        let direction = directionPointer(flow, fromLow: fromLow)
+        direction.pointee.phase = .done
+        // A second ClientHello from the other side would make no sense; keep the first.
+        if flow.pointee.clientSide != 0 && (flow.pointee.clientSide == 1) != fromLow { return }
+        guard let record = session(flow, clientIsLow: fromLow, segment, now: now) else { return }
+        if record.pointee.clientHello == .parsed { return }
+        record.pointee.clientHelloSegments = direction.pointee.segments
+        record.pointee.clientHelloRecords = records
+        record.pointee.clientRecordVersion = recordVersion
+        record.pointee.lastSeenNanos = now
+        do {
+            let hello = sslv2
+                ? try ClientHello(decodingSSLv2: span, message: body)
+                : try ClientHello(decoding: span, body: body)
+            counters.clientHellosParsed += 1
+            counters.extensionsMalformed += hello.extensions.malformedExtensions
+            record.pointee.clientHello = .parsed
+            record.pointee.clientHelloSSLv2Format = sslv2
+            record.pointee.clientLegacyVersion = hello.legacyVersion
+            record.pointee.offered = hello.offeredVersions(span)
+            record.pointee.cipherSuitesOffered = UInt16(clamping: hello.cipherSuites.count / (sslv2 ? 3 : 2))
+            record.pointee.extensionsOffered = UInt16(clamping: hello.extensions.count)
+            record.pointee.clientGREASE = hello.extensions.hasGREASE
+            record.pointee.clientSessionID.assign(span, hello.sessionID)
+            if let name = hello.extensions.serverName { record.pointee.serverName.assign(span, name) }
+            if let protocols = hello.extensions.applicationProtocols { record.pointee.alpnOffered.assign(span, protocols) }
+        } catch {
+            counters.hellosMalformed += 1
+            record.pointee.clientHello = .malformed
+        }
+        maybeComplete(flow, now: now)
+    }
+
+    private mutating func onServerHello(
+        _ flow: UnsafeMutablePointer<FlowEntry>, fromLow: Bool, _ segment: borrowing TCPSegment,
+        _ span: borrowing RawSpan, body: Range<Int>, sslv2: Bool, now: Int64
+    ) {
+        counters.serverHellosSeen += 1
+        let direction = directionPointer(flow, fromLow: fromLow)
+        direction.pointee.phase = .done
+        if flow.pointee.clientSide != 0 && (flow.pointee.clientSide == 1) == fromLow { return }
+        guard let record = session(flow, clientIsLow: !fromLow, segment, now: now) else { return }
+        record.pointee.lastSeenNanos = now
+        do {
+            let hello = sslv2
+                ? try ServerHello(decodingSSLv2: span, message: body)
+                : try ServerHello(decoding: span, body: body)
+            counters.serverHellosParsed += 1
+            counters.extensionsMalformed += hello.extensions.malformedExtensions
+            if hello.isHelloRetryRequest {
+                counters.helloRetryRequests += 1
+                record.pointee.helloRetry = true
+                // The real ServerHello comes later in this direction.
+                direction.pointee.phase = .records
+                return
+            }
+            record.pointee.serverHello = .parsed
+            record.pointee.serverLegacyVersion = hello.legacyVersion
+            record.pointee.selectedVersion = hello.selectedVersion
+            record.pointee.negotiated = hello.negotiatedVersion
+            record.pointee.cipher = sslv2 ? nil : hello.cipherSuite
+            if let protocols = hello.extensions.applicationProtocols, protocols.count > 1 {
+                let length = Int(span.loadUInt8(protocols.lowerBound))
+                record.pointee.alpnSelected.assign(span, protocols.lowerBound + 1 ..< min(protocols.lowerBound + 1 + length, protocols.upperBound))
+            }
+            let sessionID = hello.sessionID
+            var echoed = !sessionID.isEmpty && sessionID.count == record.pointee.clientSessionID.count && !sslv2
+            if echoed {
+                for index in 0 ..< sessionID.count where span.loadUInt8(sessionID.lowerBound + index) != record.pointee.clientSessionID[index] {
+                    echoed = false
+                    break
+                }
+            }
+            // TLS 1.3 echoes the session id for middlebox compatibility; there, only a PSK resumes.
+            let isTLS13 = hello.selectedVersion.map { $0.rawValue == 0x0304 || $0.isTLS13Draft } ?? false
+            record.pointee.resumed = isTLS13 ? hello.extensions.hasPreSharedKey : echoed
+        } catch {
+            counters.hellosMalformed += 1
+            record.pointee.serverHello = .malformed
+        }
+        maybeComplete(flow, now: now)
+    }
+
+    private mutating func onAlert(_ flow: UnsafeMutablePointer<FlowEntry>, fromLow: Bool, _ alert: TLSAlert, now: Int64) {
+        directionPointer(flow, fromLow: fromLow).pointee.phase = .done
+        guard flow.pointee.session >= 0, flow.pointee.clientSide != 0 else { return }
+        let record = sessions.pointer(flow.pointee.session)
+        let fromServer = (flow.pointee.clientSide == 1) != fromLow
+        if record.pointee.alert == nil {
+            record.pointee.alert = alert
+            record.pointee.alertFromServer = fromServer
+        }
+        if fromServer && !record.pointee.hasServerHello {
+            counters.alertsBeforeServerHello += 1
+            record.pointee.lastSeenNanos = now
+            emit(flow, status: .refused)
+        }
+    }
+
+    /// A hello that will not become whole: note it on the session (making one if the
+    /// direction's role is unknown, assuming a ClientHello) and stop reading that direction.
+    private mutating func helloFailed(_ flow: UnsafeMutablePointer<FlowEntry>, fromLow: Bool, state: HelloState, now: Int64) {
+        let direction = directionPointer(flow, fromLow: fromLow)
+        releaseBuffer(direction)
+        direction.pointee.phase = .done
+        let isServer = flow.pointee.clientSide != 0 && (flow.pointee.clientSide == 1) != fromLow
+        var segment = TCPSegment()
+        segment.isIPv6 = !flow.pointee.key.lowAddress.isIPv4
+        guard let record = session(flow, clientIsLow: isServer ? !fromLow : fromLow, segment, now: now) else { return }
+        if isServer {
+            if record.pointee.serverHello == .missing { record.pointee.serverHello = state }
+        } else if record.pointee.clientHello == .missing {
+            record.pointee.clientHello = state
+        }
+        maybeComplete(flow, now: now)
+    }
+
+    private mutating func directionDone(_ flow: UnsafeMutablePointer<FlowEntry>, fromLow: Bool, now: Int64) {
+        let direction = directionPointer(flow, fromLow: fromLow)
+        releaseBuffer(direction)
+        direction.pointee.phase = .done
+        maybeComplete(flow, now: now)
+    }
+
+    private mutating func releaseBuffer(_ direction: UnsafeMutablePointer<DirectionState>) {
+        if direction.pointee.buffer >= 0 {
+            reassembly.release(direction.pointee.buffer)
+            direction.pointee.buffer = -1
+        }
+    }
+
+    /// Emits the session once both sides have said what they will say.
+    private mutating func maybeComplete(_ flow: UnsafeMutablePointer<FlowEntry>, now: Int64) {
+        let low = flow.pointee.low.phase, high = flow.pointee.high.phase
+        guard flow.pointee.session >= 0 else {
+            if low == .done && high == .done && !flow.pointee.finished {
+                counters.flowsNotTLS += 1
+                flow.pointee.finished = true
+            }
+            return
+        }
+        let record = sessions.pointer(flow.pointee.session)
+        let clientIsLow = flow.pointee.clientSide == 1
+        let serverPhase = clientIsLow ? high : low
+        let clientPhase = clientIsLow ? low : high
+        if record.pointee.hasServerHello && clientPhase == .done {
+            emit(flow, status: .negotiated)
+        } else if record.pointee.serverHello == .malformed {
+            emit(flow, status: .parseError)
+        } else if record.pointee.clientHello != .missing && record.pointee.clientHello != .parsed && serverPhase == .done {
+            emit(flow, status: record.pointee.clientHello == .malformed ? .parseError : .incomplete)
+        } else if record.pointee.clientHello != .missing && serverPhase == .done && clientPhase == .done {
+            // The server said something that is not a ServerHello (plaintext, or no TLS at all).
+            emit(flow, status: record.pointee.helloRetry ? .helloRetry : .refused)
+        }
+    }
+
+    // MARK: Ends of flows
+
+    private mutating func noteClose(_ slot: Int, _ flow: UnsafeMutablePointer<FlowEntry>, fromLow: Bool, reset: Bool, now: Int64) {
+        let direction = directionPointer(flow, fromLow: fromLow)
+        direction.pointee.sawFin = true
+        if !flow.pointee.finished, flow.pointee.session >= 0 {
+            let record = sessions.pointer(flow.pointee.session)
+            let fromServer = (flow.pointee.clientSide == 1) != fromLow
+            if !record.pointee.hasServerHello && record.pointee.clientHello != .missing {
+                if fromServer {
+                    record.pointee.closedByServer = true
+                    emit(flow, status: record.pointee.helloRetry ? .helloRetry : .refused)
+                } else if reset {
+                    emit(flow, status: .noServerHello)
+                }
+            }
+        }
+        if reset || (flow.pointee.low.sawFin && flow.pointee.high.sawFin) {
+            endFlow(slot, status: nil, now: now)
+        }
+    }
+
+    /// Emits what is pending in the flow at `slot` and frees the slot.
+    private mutating func endFlow(_ slot: Int, status: SessionStatus?, now: Int64) {
+        let flow = table.pointer(slot)
+        if !flow.pointee.finished {
+            // A hello still being gathered becomes an incomplete session.
+            for fromLow in [true, false] {
+                let direction = directionPointer(flow, fromLow: fromLow)
+                if direction.pointee.buffer >= 0 {
+                    counters.hellosIncompleteGap += 1
+                    helloFailed(flow, fromLow: fromLow, state: .gap, now: now)
+                }
+            }
+        }
+        if !flow.pointee.finished && flow.pointee.session >= 0 {
+            let record = sessions.pointer(flow.pointee.session)
+            let final: SessionStatus
+            if let status, status == .evicted {
+                final = .evicted
+            } else if record.pointee.hasServerHello {
+                final = .negotiated
+            } else if record.pointee.helloRetry {
+                final = .helloRetry
+            } else if record.pointee.clientHello == .malformed || record.pointee.serverHello == .malformed {
+                final = .parseError
+            } else if record.pointee.clientHello == .gap || record.pointee.clientHello == .overBound {
+                final = .incomplete
+            } else {
+                final = status ?? .noServerHello
+            }
+            emit(flow, status: final)
+        }
+        releaseBuffer(directionPointer(flow, fromLow: true))
+        releaseBuffer(directionPointer(flow, fromLow: false))
+        table.remove(slot)
+    }
+
+    private mutating func expireIdle(steps: Int, now: Int64) {
+        let timeout = configuration.idleTimeoutSeconds
+        let current = nowSeconds
+        for _ in 0 ..< steps {
+            guard let slot = table.advanceHand() else { continue }
+            let lastSeen = table.pointer(slot).pointee.lastSeenSeconds
+            if current > lastSeen && current &- lastSeen > timeout {
+                counters.flowsExpired += 1
+                endFlow(slot, status: nil, now: now)
+            }
+        }
+    }
+
+    private mutating func emit(_ flow: UnsafeMutablePointer<FlowEntry>, status: SessionStatus) {
+        guard flow.pointee.session >= 0, !flow.pointee.finished else { return }
+        let slot = flow.pointee.session
+        let record = sessions.pointer(slot)
+        record.pointee.status = status
+        if record.pointee.lastSeenNanos == 0 { record.pointee.lastSeenNanos = record.pointee.firstSeenNanos }
+        let match = configuration.roles.classify(serverPort: record.pointee.serverPort,
+                                                 clientPort: record.pointee.clientPort,
+                                                 serverName: record.pointee.serverName)
+        record.pointee.roleIndex = match.index
+        record.pointee.roleListenerIsServer = match.listenerIsServer
+        configuration.policy.judge(&record.pointee)
+        counters.sessions += 1
+        if record.pointee.earlyTLS { counters.earlyTLSSessions += 1 }
+        sink.accept(record.pointee)
+        sessions.release(slot)
+        flow.pointee.session = -1
+        flow.pointee.finished = true
+        releaseBuffer(directionPointer(flow, fromLow: true))
+        releaseBuffer(directionPointer(flow, fromLow: false))
+        flow.pointee.low.phase = .done
+        flow.pointee.high.phase = .done
+    }
+}

@@ -1,0 +1,100 @@
+/// Deep Security roles by port, and for some ports by SNI pattern: data, not code. The
+/// listener is the endpoint on `port` (whichever side sent the ClientHello: Deep Security
+/// runs TLS "backwards" on some ports), the peer is the other endpoint.
+public struct RoleRule: Sendable, Equatable, Codable {
+    /// The session's role name in the JSON (`agent`, `manager_console` ...).
+    public var role: String
+    public var port: UInt16
+    /// SNI patterns (`*` matches one or more labels' characters); empty means any SNI.
+    public var sni: [String]
+    /// What the endpoint on `port` is, and what the other endpoint is.
+    public var listener: String
+    public var peer: String
+    public var description: String?
+
+    public init(role: String, port: UInt16, sni: [String] = [], listener: String, peer: String, description: String? = nil) {
+        self.role = role
+        self.port = port
+        self.sni = sni
+        self.listener = listener
+        self.peer = peer
+        self.description = description
+    }
+}
+
+public struct RoleTable: Sendable {
+    public private(set) var rules: [RoleRule]
+    /// Index of the catch-all role `other`, always present and always last.
+    public let otherIndex: Int
+    private var patterns: [[[UInt8]]]
+
+    public static let deepSecurityDefaults: [RoleRule] = [
+        RoleRule(role: "agent", port: 4118, listener: "agent", peer: "manager",
+                 description: "manager to agent/appliance commands"),
+        RoleRule(role: "manager_console", port: 4119, listener: "manager", peer: "console_client",
+                 description: "web console and REST/SOAP API"),
+        RoleRule(role: "manager_heartbeat", port: 4120, listener: "manager", peer: "agent",
+                 description: "agent heartbeats"),
+        RoleRule(role: "relay", port: 4122, listener: "relay", peer: "agent_or_relay",
+                 description: "updates and software distribution"),
+        RoleRule(role: "dsaas", port: 443,
+                 sni: ["*.deepsecurity.trendmicro.com", "*.workload.*.cloudone.trendmicro.com", "workload.*.cloudone.trendmicro.com"],
+                 listener: "dsaas", peer: "agent",
+                 description: "Deep Security as a Service / Cloud One Workload Security"),
+    ]
+
+    public init(rules: [RoleRule] = RoleTable.deepSecurityDefaults) {
+        self.rules = rules + [RoleRule(role: "other", port: 0, listener: "other", peer: "other")]
+        otherIndex = self.rules.count - 1
+        patterns = self.rules.map { rule in rule.sni.map { Array($0.lowercased().utf8) } }
+    }
+
+    public struct Match: Sendable, Equatable {
+        public var index: Int
+        /// Whether the listener is the TLS server (else the TLS client is on the rule's port).
+        public var listenerIsServer: Bool
+
+        public init(index: Int, listenerIsServer: Bool) {
+            self.index = index
+            self.listenerIsServer = listenerIsServer
+        }
+    }
+
+    /// The first rule whose port is the server's (else the client's) and whose SNI
+    /// patterns, if any, match. Runs once per session, not per packet.
+    public func classify(serverPort: UInt16, clientPort: UInt16, serverName: ShortBytes<255>) -> Match {
+        for (listenerIsServer, port) in [(true, serverPort), (false, clientPort)] {
+            for index in 0 ..< otherIndex where rules[index].port == port {
+                if patterns[index].isEmpty || patterns[index].contains(where: { Self.glob($0, serverName.lowercasedBytes) }) {
+                    return Match(index: index, listenerIsServer: listenerIsServer)
+                }
+            }
+        }
+        return Match(index: otherIndex, listenerIsServer: true)
+    }
+
+    /// `*` matches any run of one or more bytes; everything else matches itself.
+    static func glob(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
+        func match(_ p: Int, _ t: Int) -> Bool {
+            if p == pattern.count { return t == text.count }
+            if pattern[p] == UInt8(ascii: "*") {
+                var next = t + 1
+                while next <= text.count {
+                    if match(p + 1, next) { return true }
+                    next += 1
+                }
+                return false
+            }
+            return t < text.count && pattern[p] == text[t] && match(p + 1, t + 1)
+        }
+        return match(0, 0)
+    }
+
+    public func roleName(_ index: Int) -> String { rules[index].role }
+
+    /// The role of the TLS server and TLS client endpoints for a match.
+    public func endpointRoles(_ match: Match) -> (server: String, client: String) {
+        let rule = rules[match.index]
+        return match.listenerIsServer ? (rule.listener, rule.peer) : (rule.peer, rule.listener)
+    }
+}

@@ -1,0 +1,122 @@
+import HelloWire
+
+/// How a session's handshake ended, as far as the capture shows.
+public enum SessionStatus: UInt8, Sendable, CaseIterable {
+    case negotiated          // a ServerHello chose a version
+    case refused             // the server answered the ClientHello with an alert, or closed
+    case noServerHello       // the client's hello went unanswered until the flow ended
+    case helloRetry          // a HelloRetryRequest, and no ServerHello after it
+    case incomplete          // a hello never became whole (gap in the capture, or over the bound)
+    case parseError          // a hello was whole but malformed
+    case evicted             // the flow table needed the slot before the handshake ended
+
+    public var name: StaticString {
+        switch self {
+        case .negotiated: "negotiated"
+        case .refused: "refused"
+        case .noServerHello: "no_server_hello"
+        case .helloRetry: "hello_retry"
+        case .incomplete: "incomplete"
+        case .parseError: "parse_error"
+        case .evicted: "evicted"
+        }
+    }
+}
+
+/// What one side's hello came to.
+public enum HelloState: UInt8, Sendable {
+    case missing, parsed, malformed, overBound, gap
+}
+
+/// Bytes copied out of a hello that must outlive the packet (SNI, ALPN), in fixed storage
+/// so that recording a session allocates nothing.
+public struct ShortBytes<let capacity: Int>: Sendable {
+    public private(set) var count = 0
+    private var storage = InlineArray<capacity, UInt8>(repeating: 0)
+
+    public init() {}
+
+    /// Copies `range` of `span`; keeps the first `capacity` bytes and says if it cut.
+    @discardableResult
+    public mutating func assign(_ span: borrowing RawSpan, _ range: Range<Int>) -> Bool {
+        count = min(range.count, capacity)
+        for index in 0 ..< count { storage[index] = span.loadUInt8(range.lowerBound + index) }
+        return count == range.count
+    }
+
+    public subscript(index: Int) -> UInt8 { storage[index] }
+
+    public var isEmpty: Bool { count == 0 }
+
+    public var string: String {
+        String(decoding: (0 ..< count).map { storage[$0] }, as: UTF8.self)
+    }
+
+    /// Case-insensitive ASCII suffix test, for SNI patterns.
+    public func hasSuffix(_ suffix: [UInt8]) -> Bool {
+        guard suffix.count <= count else { return false }
+        let start = count - suffix.count
+        for index in 0 ..< suffix.count where lowercased(storage[start + index]) != suffix[index] { return false }
+        return true
+    }
+
+    public func lowercased(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
+
+    public var lowercasedBytes: [UInt8] { (0 ..< count).map { lowercased(storage[$0]) } }
+}
+
+/// One TLS session: what each side's hello said and how the handshake ended. A value
+/// with no references, kept in a preallocated slot from the first hello until it is
+/// handed to the sinks. Sinks read this, never packet bytes.
+public struct SessionRecord: Sendable {
+    public var firstSeenNanos: Int64 = 0       // the first hello's packet
+    public var lastSeenNanos: Int64 = 0
+    public var client = IPAddress(high: 0, low: 0)
+    public var server = IPAddress(high: 0, low: 0)
+    public var clientPort: UInt16 = 0
+    public var serverPort: UInt16 = 0
+    public var isIPv6 = false
+    public var vlans = VLANStack()
+    public var encapsulation = Encapsulation()
+    public var preamble = PreambleKind.none
+
+    public var clientHello = HelloState.missing
+    public var clientRecordVersion: TLSVersion?
+    public var clientLegacyVersion: TLSVersion?
+    public var offered = OfferedVersions()
+    public var clientHelloSSLv2Format = false
+    public var clientHelloSegments: UInt16 = 0
+    public var clientHelloRecords: UInt8 = 0
+    public var cipherSuitesOffered: UInt16 = 0
+    public var extensionsOffered: UInt16 = 0
+    public var clientGREASE = false
+    public var serverName = ShortBytes<255>()
+    /// ALPN ProtocolNameList as sent (1-byte length prefixed), cut at `capacity`.
+    public var alpnOffered = ShortBytes<96>()
+
+    public var serverHello = HelloState.missing
+    public var serverLegacyVersion: TLSVersion?
+    public var selectedVersion: TLSVersion?
+    public var negotiated: TLSVersion?
+    public var cipher: CipherSuite?
+    public var alpnSelected = ShortBytes<64>()
+    public var helloRetry = false
+    public var resumed = false
+    public var alert: TLSAlert?
+    public var alertFromServer = false
+    public var closedByServer = false
+
+    public var status = SessionStatus.noServerHello
+    public var verdict = Verdict.unknown
+    public var earlyTLS = false
+    public var blame = Blame.none
+    /// Index into the `RoleTable` the tracker was given, and which side its port is on.
+    public var roleIndex = 0
+    public var roleListenerIsServer = true
+    public var clientSessionID = ShortBytes<32>()
+
+    public init() {}
+
+    public var hasClientHello: Bool { clientHello == .parsed }
+    public var hasServerHello: Bool { serverHello == .parsed }
+}

@@ -1,0 +1,132 @@
+import HelloFlows
+import HelloWire
+
+/// Sessions counted by service role and by negotiated version (or status), for the summary.
+public struct VersionTally: Sendable {
+    public private(set) var counts: [String: [String: Int]] = [:]
+    public private(set) var columns: Set<String> = []
+
+    public init() {}
+
+    public mutating func add(_ session: SessionRecord, roles: RoleTable) {
+        let column = session.negotiated?.name ?? session.status.name.description
+        counts[roles.roleName(session.roleIndex), default: [:]][column, default: 0] += 1
+        columns.insert(column)
+    }
+
+    /// Versions oldest first, then statuses.
+    public var orderedColumns: [String] {
+        columns.sorted { lhs, rhs in
+            let l = TLSVersion(name: lhs), r = TLSVersion(name: rhs)
+            switch (l, r) {
+            case let (l?, r?): return l < r
+            case (_?, nil): return true
+            case (nil, _?): return false
+            default: return lhs < rhs
+            }
+        }
+    }
+}
+
+/// The inventory as a JSON document: endpoints that need action first.
+public func inventoryJSON(_ inventory: Inventory, counters: Counters, inputs: [String]) -> [UInt8] {
+    var out = JSONBytes(capacity: 1 << 16)
+    out.beginObject()
+    out.key("generated_by"); out.quotedStatic("helloscope")
+    out.key("min_version"); out.quotedVersion(inventory.policy.minimumVersion)
+    out.beginArray("inputs")
+    for input in inputs { out.element(); quote(input, &out) }
+    out.endArray()
+    let sorted = inventory.entries.sorted { lhs, rhs in
+        let l = inventory.needsAction(lhs.value), r = inventory.needsAction(rhs.value)
+        if l != r { return l }
+        return lhs.key < rhs.key
+    }
+    out.int("endpoints_to_upgrade", sorted.filter { inventory.needsAction($0.value) }.count)
+    out.int("endpoints_dropped", inventory.endpointsDropped)
+    out.beginArray("endpoints")
+    for (key, entry) in sorted {
+        out.element()
+        out.beginObject()
+        out.address("address", key.address)
+        out.key("role"); quote(key.role, &out)
+        out.key("side"); quote(key.side.rawValue, &out)
+        out.beginArray("services")
+        for service in entry.serviceRoles.sorted() { out.element(); quote(service, &out) }
+        out.endArray()
+        out.beginArray("ports")
+        for port in entry.ports.sorted() { out.element(); writeDecimal(Int(port), into: &out.bytes) }
+        out.endArray()
+        out.int("sessions", entry.sessions)
+        out.key("negotiated")
+        out.beginObject()
+        for (code, count) in entry.negotiated.sorted(by: { TLSVersion($0.key) < TLSVersion($1.key) }) {
+            out.key(dynamic: TLSVersion(code).name)
+            writeDecimal(count, into: &out.bytes)
+        }
+        out.endObject()
+        if key.side == .client {
+            out.key("offered_max")
+            out.beginObject()
+            for (code, count) in entry.offeredMaximum.sorted(by: { TLSVersion($0.key) < TLSVersion($1.key) }) {
+                out.key(dynamic: TLSVersion(code).name)
+                writeDecimal(count, into: &out.bytes)
+            }
+            out.endObject()
+        }
+        out.int("early_tls_sessions", entry.earlyTLSSessions)
+        out.int("refused_early_only", entry.refusedEarlyOnly)
+        out.bool("needs_action", inventory.needsAction(entry))
+        out.key("verdict"); quote(inventory.verdict(for: key, entry), &out)
+        out.timestamp("first_seen", nanos: entry.firstSeenNanos)
+        out.timestamp("last_seen", nanos: entry.lastSeenNanos)
+        out.beginArray("peers")
+        for peer in entry.peers.sorted() { out.element(); quote(peer.description, &out) }
+        out.endArray()
+        out.endObject()
+    }
+    out.endArray()
+    out.key("counters")
+    out.beginObject()
+    for (name, value) in counters.named {
+        out.key(dynamic: name)
+        writeDecimal(value, into: &out.bytes)
+    }
+    out.endObject()
+    out.endObject()
+    out.bytes.append(UInt8(ascii: "\n"))
+    return out.bytes
+}
+
+func quote(_ text: String, _ out: inout JSONBytes) {
+    var text = text
+    text.withUTF8 { utf8 in out.quotedBytes(count: utf8.count) { utf8[$0] } }
+}
+
+/// The human summary: versions × roles, endpoints to act on, counters.
+public func summaryText(tally: VersionTally, inventory: Inventory, counters: Counters, warnings: [String]) -> String {
+    var lines: [String] = []
+    let columns = tally.orderedColumns
+    lines.append("TLS sessions by role and negotiated version (or status):")
+    let roleWidth = max(8, (tally.counts.keys.map(\.count).max() ?? 0) + 2)
+    func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+    let header = pad("role", roleWidth) + columns.map { pad($0, max($0.count, 5) + 2) }.joined()
+    lines.append("  " + header)
+    for role in tally.counts.keys.sorted() {
+        let row = tally.counts[role]!
+        lines.append("  " + pad(role, roleWidth) + columns.map { pad(String(row[$0] ?? 0), max($0.count, 5) + 2) }.joined())
+    }
+    if columns.isEmpty { lines.append("  (no TLS sessions)") }
+    let actionable = inventory.entries.filter { inventory.needsAction($0.value) }.sorted { $0.key < $1.key }
+    lines.append("")
+    lines.append("Endpoints to act on (early TLS, below \(inventory.policy.minimumVersion.name)): \(actionable.count)")
+    for (key, entry) in actionable {
+        lines.append("  \(key.address.description) [\(key.role), \(key.side.rawValue)] \(inventory.verdict(for: key, entry)); \(entry.earlyTLSSessions) early-TLS session(s)")
+    }
+    lines.append("")
+    lines.append("Counters:")
+    let counted = counters.named.filter { $0.1 != 0 || ["packets", "sessions", "early_tls_sessions", "flows"].contains($0.0) }
+    for (name, value) in counted { lines.append("  \(name): \(value)") }
+    for warning in warnings { lines.append("warning: \(warning)") }
+    return lines.joined(separator: "\n") + "\n"
+}

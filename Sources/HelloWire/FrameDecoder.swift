@@ -1,0 +1,323 @@
+/// Decodes one captured frame from its link layer down to the innermost TCP header:
+/// Ethernet with 802.1Q/802.1ad tags, Linux SLL/SLL2, BSD NULL/LOOP, raw IP; then MPLS,
+/// PPPoE, IPv4/IPv6 (with extension headers), IP-in-IP, 6in4, GRE, ERSPAN I–III, VXLAN
+/// and GTP-U. Reads the frame in place and allocates nothing. Does not reassemble IP
+/// fragments (a first fragment is decoded as far as it goes, later ones are skipped).
+public struct FrameDecoder: Sendable {
+    public let linkType: LinkType
+    /// Bounds the tunnel nesting a hostile frame can make us walk.
+    public static let maximumLayers = 16
+
+    public static let vxlanPort: UInt16 = 4789
+    public static let gtpUserPort: UInt16 = 2152
+
+    public init(linkType: LinkType) {
+        self.linkType = linkType
+    }
+
+    private enum Layer {
+        case ethernet(Int)
+        case etherType(UInt16, Int)
+        case ipByVersion(Int)
+        case ipv4(Int)
+        case ipv6(Int)
+        case skipped(FrameSkip)
+    }
+
+    public func decode(_ frame: borrowing RawSpan) -> FrameOutcome {
+        var segment = TCPSegment()
+        // The end of the innermost header's claimed extent; trailing Ethernet padding and
+        // tunnel trailers lie beyond it.
+        var end = frame.byteCount
+        var layer = firstLayer(frame)
+        for _ in 0 ..< Self.maximumLayers {
+            switch layer {
+            case .skipped(let reason):
+                return .skipped(reason)
+            case .ethernet(let at):
+                guard at + 14 <= end else { return .skipped(.truncated) }
+                layer = .etherType(frame.loadUInt16(at + 12), at + 14)
+            case .etherType(let type, let at):
+                layer = decodeEtherType(type, at: at, end: end, frame, &segment)
+            case .ipByVersion(let at):
+                guard at < end else { return .skipped(.truncated) }
+                switch frame.loadUInt8(at) >> 4 {
+                case 4: layer = .ipv4(at)
+                case 6: layer = .ipv6(at)
+                default: return .skipped(.notIP)
+                }
+            case .ipv4(let at):
+                switch decodeIPv4(at: at, end: &end, frame, &segment) {
+                case .tcp(let tcpStart): return decodeTCP(at: tcpStart, end: end, frame, &segment)
+                case .next(let next): layer = next
+                }
+            case .ipv6(let at):
+                switch decodeIPv6(at: at, end: &end, frame, &segment) {
+                case .tcp(let tcpStart): return decodeTCP(at: tcpStart, end: end, frame, &segment)
+                case .next(let next): layer = next
+                }
+            }
+        }
+        return .skipped(.tooDeep)
+    }
+
+    private func firstLayer(_ frame: borrowing RawSpan) -> Layer {
+        switch linkType {
+        case .ethernet:
+            return .ethernet(0)
+        case .raw, .rawOpenBSD, .rawIPv4, .rawIPv6:
+            return .ipByVersion(0)
+        case .null, .loop:
+            guard frame.byteCount >= 4 else { return .skipped(.truncated) }
+            // NULL writes the family in the capturing host's byte order; LOOP in network
+            // order. Accept either order for both: families are small numbers.
+            var family = frame.loadUInt32(0)
+            if family > 0xffff { family = family.byteSwapped }
+            switch family {
+            case 2: return .ipv4(4)
+            case 10, 24, 28, 30: return .ipv6(4)   // AF_INET6 on Linux, BSDs, Darwin
+            default: return .skipped(.notIP)
+            }
+        case .linuxSLL:
+            guard frame.byteCount >= 16 else { return .skipped(.truncated) }
+            return .etherType(frame.loadUInt16(14), 16)
+        case .linuxSLL2:
+            guard frame.byteCount >= 20 else { return .skipped(.truncated) }
+            return .etherType(frame.loadUInt16(0), 20)
+        default:
+            return .skipped(.notIP)
+        }
+    }
+
+    private func decodeEtherType(
+        _ type: UInt16, at: Int, end: Int, _ frame: borrowing RawSpan, _ segment: inout TCPSegment
+    ) -> Layer {
+        switch type {
+        case 0x0800:
+            return .ipv4(at)
+        case 0x86dd:
+            return .ipv6(at)
+        case 0x8100, 0x88a8, 0x9100:
+            guard at + 4 <= end else { return .skipped(.truncated) }
+            segment.vlans.push(frame.loadUInt16(at) & 0x0fff)
+            return .etherType(frame.loadUInt16(at + 2), at + 4)
+        case 0x8847, 0x8848:
+            segment.encapsulation.insert(.mpls)
+            var offset = at
+            // Labels until bottom-of-stack; the hop limit is `maximumLayers`-like: a stack
+            // longer than the frame ends as truncated.
+            while true {
+                guard offset + 4 <= end else { return .skipped(.truncated) }
+                let bottom = frame.loadUInt8(offset + 2) & 0x01 != 0
+                offset += 4
+                if bottom { break }
+            }
+            guard offset < end else { return .skipped(.truncated) }
+            switch frame.loadUInt8(offset) >> 4 {
+            case 4: return .ipv4(offset)
+            case 6: return .ipv6(offset)
+            case 0: return .ethernet(offset + 4)   // pseudowire control word, then Ethernet
+            default: return .skipped(.notIP)
+            }
+        case 0x8864:
+            // PPPoE session header (RFC 2516) then the PPP protocol field.
+            guard at + 8 <= end else { return .skipped(.truncated) }
+            segment.encapsulation.insert(.pppoe)
+            switch frame.loadUInt16(at + 6) {
+            case 0x0021: return .ipv4(at + 8)
+            case 0x0057: return .ipv6(at + 8)
+            default: return .skipped(.notIP)
+            }
+        default:
+            return .skipped(.notIP)
+        }
+    }
+
+    private enum IPResult {
+        case tcp(Int)
+        case next(Layer)
+    }
+
+    private func decodeIPv4(
+        at: Int, end: inout Int, _ frame: borrowing RawSpan, _ segment: inout TCPSegment
+    ) -> IPResult {
+        guard at + 20 <= end else { return .next(.skipped(.truncated)) }
+        let versionAndLength = frame.loadUInt8(at)
+        let headerLength = Int(versionAndLength & 0x0f) * 4
+        guard versionAndLength >> 4 == 4, headerLength >= 20 else { return .next(.skipped(.malformed)) }
+        let totalLength = Int(frame.loadUInt16(at + 2))
+        guard totalLength >= headerLength else { return .next(.skipped(.malformed)) }
+        guard at + headerLength <= end else { return .next(.skipped(.truncated)) }
+        // A total length beyond what was captured means the snap length cut it.
+        let claimedEnd = at + totalLength
+        if claimedEnd < end { end = claimedEnd } else if claimedEnd > end { segment.payloadCut = true }
+        let fragment = frame.loadUInt16(at + 6)
+        if fragment & 0x1fff != 0 { return .next(.skipped(.laterFragment)) }
+        segment.isIPv6 = false
+        segment.source = IPAddress(ipv4: frame.loadUInt32(at + 12))
+        segment.destination = IPAddress(ipv4: frame.loadUInt32(at + 16))
+        return nextProtocol(frame.loadUInt8(at + 9), at: at + headerLength, end: end, frame, &segment)
+    }
+
+    private func decodeIPv6(
+        at: Int, end: inout Int, _ frame: borrowing RawSpan, _ segment: inout TCPSegment
+    ) -> IPResult {
+        guard at + 40 <= end else { return .next(.skipped(.truncated)) }
+        guard frame.loadUInt8(at) >> 4 == 6 else { return .next(.skipped(.malformed)) }
+        let payloadLength = Int(frame.loadUInt16(at + 4))
+        // Payload length 0 is a jumbogram (RFC 2675): trust the captured length instead.
+        if payloadLength > 0 {
+            let claimedEnd = at + 40 + payloadLength
+            if claimedEnd < end { end = claimedEnd } else if claimedEnd > end { segment.payloadCut = true }
+        }
+        segment.isIPv6 = true
+        segment.source = IPAddress(high: frame.loadUInt64(at + 8), low: frame.loadUInt64(at + 16))
+        segment.destination = IPAddress(high: frame.loadUInt64(at + 24), low: frame.loadUInt64(at + 32))
+        var nextHeader = frame.loadUInt8(at + 6)
+        var offset = at + 40
+        // Extension headers (RFC 8200 §4); each one at least 8 bytes, so the frame bounds the walk.
+        while true {
+            switch nextHeader {
+            case 0, 43, 60:   // hop-by-hop, routing, destination options
+                guard offset + 8 <= end else { return .next(.skipped(.truncated)) }
+                nextHeader = frame.loadUInt8(offset)
+                offset += (Int(frame.loadUInt8(offset + 1)) + 1) * 8
+            case 44:          // fragment
+                guard offset + 8 <= end else { return .next(.skipped(.truncated)) }
+                if frame.loadUInt16(offset + 2) & 0xfff8 != 0 { return .next(.skipped(.laterFragment)) }
+                nextHeader = frame.loadUInt8(offset)
+                offset += 8
+            case 51:          // authentication header: length in 4-byte units, minus 2
+                guard offset + 8 <= end else { return .next(.skipped(.truncated)) }
+                nextHeader = frame.loadUInt8(offset)
+                offset += (Int(frame.loadUInt8(offset + 1)) + 2) * 4
+            default:
+                guard offset <= end else { return .next(.skipped(.truncated)) }
+                return nextProtocol(nextHeader, at: offset, end: end, frame, &segment)
+            }
+        }
+    }
+
+    private func nextProtocol(
+        _ proto: UInt8, at: Int, end: Int, _ frame: borrowing RawSpan, _ segment: inout TCPSegment
+    ) -> IPResult {
+        switch proto {
+        case 6:
+            return .tcp(at)
+        case 4:
+            segment.encapsulation.insert(.ipInIP)
+            return .next(.ipv4(at))
+        case 41:
+            segment.encapsulation.insert(segment.isIPv6 ? .ipInIP : .sixIn4)
+            return .next(.ipv6(at))
+        case 47:
+            return .next(decodeGRE(at: at, end: end, frame, &segment))
+        case 17:
+            return .next(decodeUDPTunnel(at: at, end: end, frame, &segment))
+        default:
+            return .next(.skipped(.notTCP))
+        }
+    }
+
+    /// GRE (RFC 2784, RFC 2890) and the ERSPAN types carried in it.
+    private func decodeGRE(
+        at: Int, end: Int, _ frame: borrowing RawSpan, _ segment: inout TCPSegment
+    ) -> Layer {
+        guard at + 4 <= end else { return .skipped(.truncated) }
+        let flags = frame.loadUInt16(at)
+        guard flags & 0x0007 == 0 else { return .skipped(.notTCP) }   // version 1 is PPTP
+        let protocolType = frame.loadUInt16(at + 2)
+        let hasSequence = flags & 0x1000 != 0
+        var offset = at + 4
+        if flags & 0x8000 != 0 { offset += 4 }   // checksum + reserved
+        if flags & 0x2000 != 0 { offset += 4 }   // key
+        if hasSequence { offset += 4 }
+        guard offset <= end else { return .skipped(.truncated) }
+        segment.encapsulation.insert(.gre)
+        switch protocolType {
+        case 0x0800: return .ipv4(offset)
+        case 0x86dd: return .ipv6(offset)
+        case 0x6558: return .ethernet(offset)   // transparent Ethernet bridging
+        case 0x88be:
+            // Type I has no sequence number and no ERSPAN header; type II has both.
+            if hasSequence {
+                segment.encapsulation.insert(.erspan2)
+                return .ethernet(offset + 8)
+            }
+            segment.encapsulation.insert(.erspan1)
+            return .ethernet(offset)
+        case 0x22eb:
+            guard offset + 12 <= end else { return .skipped(.truncated) }
+            segment.encapsulation.insert(.erspan3)
+            // The O flag (last bit of the header) announces an 8-byte platform sub-header.
+            let hasPlatformHeader = frame.loadUInt8(offset + 11) & 0x01 != 0
+            return .ethernet(offset + 12 + (hasPlatformHeader ? 8 : 0))
+        default:
+            return .skipped(.notTCP)
+        }
+    }
+
+    /// VXLAN (RFC 7348) and GTP-U (3GPP TS 29.281) over UDP, recognised by port.
+    private func decodeUDPTunnel(
+        at: Int, end: Int, _ frame: borrowing RawSpan, _ segment: inout TCPSegment
+    ) -> Layer {
+        guard at + 8 <= end else { return .skipped(.truncated) }
+        let sourcePort = frame.loadUInt16(at)
+        let destinationPort = frame.loadUInt16(at + 2)
+        let payload = at + 8
+        if destinationPort == Self.vxlanPort {
+            guard payload + 8 <= end else { return .skipped(.truncated) }
+            guard frame.loadUInt8(payload) & 0x08 != 0 else { return .skipped(.notTCP) }
+            segment.encapsulation.insert(.vxlan)
+            return .ethernet(payload + 8)
+        }
+        if destinationPort == Self.gtpUserPort || sourcePort == Self.gtpUserPort {
+            guard payload + 8 <= end else { return .skipped(.truncated) }
+            let flags = frame.loadUInt8(payload)
+            // Version 1, protocol type GTP, message type G-PDU: anything else carries no user IP.
+            guard flags >> 5 == 1, flags & 0x10 != 0, frame.loadUInt8(payload + 1) == 0xff else {
+                return .skipped(.notTCP)
+            }
+            var offset = payload + 8
+            if flags & 0x07 != 0 {
+                guard offset + 4 <= end else { return .skipped(.truncated) }
+                var nextExtension = frame.loadUInt8(offset + 3)
+                offset += 4
+                if flags & 0x04 != 0 {
+                    // Extension headers: length in 4-byte units, next type in the last byte.
+                    while nextExtension != 0 {
+                        guard offset < end else { return .skipped(.truncated) }
+                        let length = Int(frame.loadUInt8(offset)) * 4
+                        guard length > 0 else { return .skipped(.malformed) }
+                        guard offset + length <= end else { return .skipped(.truncated) }
+                        nextExtension = frame.loadUInt8(offset + length - 1)
+                        offset += length
+                    }
+                }
+            }
+            segment.encapsulation.insert(.gtpU)
+            return .ipByVersion(offset)
+        }
+        return .skipped(.notTCP)
+    }
+
+    private func decodeTCP(
+        at: Int, end: Int, _ frame: borrowing RawSpan, _ segment: inout TCPSegment
+    ) -> FrameOutcome {
+        guard at + 20 <= end else { return .skipped(.truncated) }
+        let headerLength = Int(frame.loadUInt8(at + 12) >> 4) * 4
+        guard headerLength >= 20 else { return .skipped(.malformed) }
+        guard at + headerLength <= end else {
+            // The IP length says the header is longer than the packet: a lie, unless the
+            // snap length cut the frame.
+            return .skipped(segment.payloadCut ? .truncated : .malformed)
+        }
+        segment.sourcePort = frame.loadUInt16(at)
+        segment.destinationPort = frame.loadUInt16(at + 2)
+        segment.sequence = frame.loadUInt32(at + 4)
+        segment.acknowledgment = frame.loadUInt32(at + 8)
+        segment.flags = TCPFlags(rawValue: frame.loadUInt8(at + 13) & 0x1f)
+        segment.payload = at + headerLength ..< end
+        return .segment(segment)
+    }
+}
