@@ -30,11 +30,8 @@ let package = Package(
         ),
         .testTarget(name: "HelloWireTests", dependencies: ["HelloWire"]),
         .testTarget(name: "HelloFlowsTests", dependencies: ["HelloFlows", "HelloWire"]),
-        .testTarget(
-            name: "EndToEndTests",
-            dependencies: ["HelloCapture"],
-            resources: []
-        ),
+        // Runs the built `helloscope` binary: `swift test` builds it with the tests.
+        .testTarget(name: "EndToEndTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -463,6 +463,12 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
             record.pointee.alert = alert
             record.pointee.alertFromServer = fromServer
         }
+        // A warning (say unrecognized_name, RFC 6066 §3) does not end the handshake: the
+        // ServerHello may follow in the same flight.
+        if alert.level == 1 && alert.description.rawValue != 0 {
+            directionPointer(flow, fromLow: fromLow).pointee.phase = .records
+            return
+        }
         if fromServer && !record.pointee.hasServerHello {
             counters.alertsBeforeServerHello += 1
             record.pointee.lastSeenNanos = now

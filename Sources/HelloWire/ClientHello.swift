@@ -32,7 +32,7 @@ public struct ClientHello: Sendable {
         // SSLv3 and early TLS hellos may end here (RFC 5246 §7.4.1.2).
         if !cursor.isAtEnd {
             let block = try cursor.readBoundedVector(span, prefixBytes: 2, field: "extensions")
-            extensions = try HelloExtensions(decoding: span, block: block, isClient: true)
+            extensions = HelloExtensions(decoding: span, block: block, isClient: true)
             guard cursor.isAtEnd else { throw .malformed(at: cursor.offset, field: "trailing bytes") }
         }
     }

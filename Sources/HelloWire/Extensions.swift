@@ -35,18 +35,27 @@ public struct HelloExtensions: Sendable {
 
     public init() {}
 
-    /// Walks `block` (the bytes after the 2-byte extensions length). Framing errors make
-    /// the whole block malformed: after a wrong length nothing that follows can be trusted.
-    public init(
-        decoding span: borrowing RawSpan, block: Range<Int>, isClient: Bool
-    ) throws(DecodeError) {
+    /// The block's framing broke (an extension header or length ran past the block, or too
+    /// many extensions): what came before is kept, nothing after it is trusted.
+    public var framingError: DecodeError?
+
+    /// Walks `block` (the bytes after the 2-byte extensions length). A framing error ends
+    /// the walk and is kept in `framingError` rather than thrown: the hello's fixed fields
+    /// (its versions) are still worth reporting, as tshark does.
+    public init(decoding span: borrowing RawSpan, block: Range<Int>, isClient: Bool) {
         all = block
         var cursor = ByteCursor(block)
         while !cursor.isAtEnd {
-            guard count < Self.maximumCount else { throw .malformed(at: cursor.offset, field: "extension count") }
-            guard cursor.remaining >= 4 else { throw .malformed(at: cursor.offset, field: "extension header") }
-            let type = try cursor.readUInt16(span)
-            let body = try cursor.readBoundedVector(span, prefixBytes: 2, field: "extension length")
+            guard count < Self.maximumCount else {
+                framingError = .malformed(at: cursor.offset, field: "extension count")
+                return
+            }
+            guard cursor.remaining >= 4, let type = try? cursor.readUInt16(span),
+                  let body = try? cursor.readVector(span, prefixBytes: 2) else {
+                framingError = .malformed(at: cursor.offset, field: "extension header")
+                malformedExtensions += 1
+                return
+            }
             count += 1
             if TLSVersion(type).isGREASE { hasGREASE = true }
             if !record(type: type, body: body, span, isClient: isClient) { malformedExtensions += 1 }

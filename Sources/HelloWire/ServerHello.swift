@@ -27,18 +27,25 @@ public struct ServerHello: Sendable {
         } catch {
             throw .malformed(at: cursor.offset, field: "server_hello.random")
         }
-        sessionID = try cursor.readBoundedVector(span, prefixBytes: 1, field: "session_id")
-        guard sessionID.count <= 32 else { throw .malformed(at: sessionID.lowerBound, field: "session_id") }
+        // TLS 1.3 drafts up to 21 put the draft in `version` and dropped the session id and
+        // compression fields (draft-ietf-tls-tls13-18 §4.1.3); draft 22 brought them back.
+        let isEarlyDraft = legacyVersion.isTLS13Draft
+        if isEarlyDraft {
+            sessionID = cursor.offset ..< cursor.offset
+        } else {
+            sessionID = try cursor.readBoundedVector(span, prefixBytes: 1, field: "session_id")
+            guard sessionID.count <= 32 else { throw .malformed(at: sessionID.lowerBound, field: "session_id") }
+        }
         do {
             cipherSuite = CipherSuite(try cursor.readUInt16(span))
-            compressionMethod = try cursor.readUInt8(span)
+            compressionMethod = isEarlyDraft ? 0 : try cursor.readUInt8(span)
         } catch {
             throw .malformed(at: cursor.offset, field: "cipher_suite")
         }
         extensions = HelloExtensions()
         if !cursor.isAtEnd {
             let block = try cursor.readBoundedVector(span, prefixBytes: 2, field: "extensions")
-            extensions = try HelloExtensions(decoding: span, block: block, isClient: false)
+            extensions = HelloExtensions(decoding: span, block: block, isClient: false)
             guard cursor.isAtEnd else { throw .malformed(at: cursor.offset, field: "trailing bytes") }
         }
         selectedVersion = extensions.supportedVersions.map { TLSVersion(span.loadUInt16($0.lowerBound)) }

@@ -77,7 +77,12 @@ struct Analyze: ParsableCommand {
                 fail("\(error)", status: ExitStatus.inputUnreadable)
             }
         }
-        let jsonFile = try json.map { try OutputFile(path: $0) }
+        let jsonFile: OutputFile?
+        do {
+            jsonFile = try json.map { try OutputFile(path: $0) }
+        } catch {
+            fail("\(error)", status: ExitStatus.outputFailed)
+        }
         let summaryToStderr = json == "-" || inventory == "-"
         var tracker = FlowTracker(configuration: configuration,
                                   sink: OutputSink(json: jsonFile, roles: configuration.roles, policy: configuration.policy))
@@ -111,6 +116,7 @@ struct Analyze: ParsableCommand {
         }
         tracker.finish(now: lastTimestamp)
         tracker.sink.flush()
+        jsonFile?.close()
         if let failure = tracker.sink.writeFailure {
             fail("\(json ?? "json"): write failed: \(failure)", status: ExitStatus.outputFailed)
         }
@@ -126,7 +132,6 @@ struct Analyze: ParsableCommand {
                 fail("\(error)", status: ExitStatus.outputFailed)
             }
         }
-        jsonFile?.close()
         if !quiet {
             let text = summaryText(tally: tracker.sink.tally, inventory: tracker.sink.inventory, counters: counters, warnings: warnings)
             if summaryToStderr { printError(text, terminator: "") } else { print(text, terminator: "") }

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// `helloscope analyze` on every capture in Captures/ (made by scripts/make-captures.sh
+/// from OpenSSL, curl and Python's ssl) must report what the script configured.
+@Suite struct AnalyzeCapturesTests {
+    @Test func everyCaptureHasExpectations() {
+        #expect(CaptureCase.all.count >= 13)
+    }
+
+    @Test(arguments: CaptureCase.all)
+    func sessionsMatchExpected(_ testCase: CaptureCase) throws {
+        let result = try Helloscope.run(["analyze", "--quiet", "--json", "-", testCase.capture.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let sessions = try Helloscope.jsonLines(result.stdout)
+        let expected = try Helloscope.jsonLines(try String(contentsOf: testCase.expected, encoding: .utf8))
+        #expect(sessions.count == expected.count)
+        for want in expected {
+            let match = sessions.first { got in
+                ["client", "client_port", "server", "server_port"].allSatisfy { "\(got[$0] ?? "nil")" == "\(want[$0] ?? "nil")" }
+            }
+            let got = try #require(match, "no session for \(want["client_port"] ?? "?")")
+            for (key, value) in want {
+                #expect("\(got[key] ?? "nil")" == "\(value)", "\(testCase.capture.lastPathComponent) port \(want["client_port"] ?? "?"): \(key)")
+            }
+        }
+    }
+
+    @Test func severalFilesShareOneRun() throws {
+        let cases = CaptureCase.all
+        let result = try Helloscope.run(["analyze", "--quiet", "--json", "-"] + cases.map(\.capture.path))
+        #expect(result.status == 0)
+        let expectedCount = try cases.map { try String(contentsOf: $0.expected, encoding: .utf8).split(separator: "\n").count }.reduce(0, +)
+        #expect(try Helloscope.jsonLines(result.stdout).count == expectedCount)
+    }
+
+    @Test func standardInputIsACapture() throws {
+        let capture = Helloscope.captures.appendingPathComponent("ds-agent-4118.pcap")
+        let result = try Helloscope.run(["analyze", "--quiet", "--json", "-", "-"], stdin: capture)
+        #expect(result.status == 0)
+        #expect(try Helloscope.jsonLines(result.stdout).count == 4)
+    }
+
+    @Test func failOnEarlyTLSSetsTheExitStatus() throws {
+        let early = Helloscope.captures.appendingPathComponent("ds-agent-4118.pcap").path
+        let modern = Helloscope.captures.appendingPathComponent("sll2-any-4119.pcap").path
+        #expect(try Helloscope.run(["analyze", "--quiet", "--fail-on-early-tls", early]).status == 1)
+        #expect(try Helloscope.run(["analyze", "--quiet", "--fail-on-early-tls", modern]).status == 0)
+        #expect(try Helloscope.run(["analyze", "--quiet", early]).status == 0)
+        // A refused early-only hello counts too: that client is what must be upgraded.
+        let refused = Helloscope.captures.appendingPathComponent("refused-early-only.pcap").path
+        #expect(try Helloscope.run(["analyze", "--quiet", "--fail-on-early-tls", refused]).status == 1)
+    }
+
+    @Test func minVersionMovesTheThreshold() throws {
+        let capture = Helloscope.captures.appendingPathComponent("ds-agent-4118.pcap").path
+        let result = try Helloscope.run(["analyze", "--quiet", "--min-version", "TLSv1.3", "--json", "-", capture])
+        let early = try Helloscope.jsonLines(result.stdout).filter { $0["early_tls"] as? Bool == true }
+        #expect(early.count == 3)
+    }
+
+    @Test func inventoryNamesWhoToUpgrade() throws {
+        let output = Helloscope.temporaryFile("inventory.json")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let result = try Helloscope.run(["analyze", "--quiet", "--inventory", output.path,
+                                         Helloscope.captures.appendingPathComponent("server-pinned-tls10.pcap").path,
+                                         Helloscope.captures.appendingPathComponent("ds-relay-4122.pcap").path])
+        #expect(result.status == 0)
+        let document = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])
+        let endpoints = try #require(document["endpoints"] as? [[String: Any]])
+        let toFix = endpoints.filter { $0["needs_action"] as? Bool == true }
+        // The pinned server chose TLS 1.0 although the client offered 1.3: the server must change.
+        #expect(toFix.contains { $0["side"] as? String == "server" && $0["role"] as? String == "agent" && $0["address"] as? String == "10.213.7.1" })
+        // The relay client only offered TLS 1.1 once: that client must be upgraded.
+        #expect(toFix.contains { $0["side"] as? String == "client" && ($0["verdict"] as? String ?? "").contains("TLSv1.1") })
+        let counters = try #require(document["counters"] as? [String: Int])
+        #expect(counters["sessions"] == 3)
+    }
+
+    @Test func summaryShowsVersionsByRole() throws {
+        let result = try Helloscope.run(["analyze", Helloscope.captures.appendingPathComponent("dsaas-443.pcapng").path])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("dsaas"))
+        #expect(result.stdout.contains("TLSv1.0"))
+        #expect(result.stdout.contains("Endpoints to act on"))
+    }
+}
