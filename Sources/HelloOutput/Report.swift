@@ -120,7 +120,10 @@ public func summaryText(tally: VersionTally, inventory: Inventory, counters: Cou
     let actionable = inventory.entries.filter { inventory.needsAction($0.value) }.sorted { $0.key < $1.key }
     lines.append("")
     lines.append("Endpoints to act on (early TLS, below \(inventory.policy.minimumVersion.name)): \(actionable.count)")
-    for (key, entry) in actionable {
+    // The full list is in the inventory; a terminal shows the first ones.
+    let shown = 20
+    if actionable.count > shown { lines.append("  (first \(shown); --inventory lists all)") }
+    for (key, entry) in actionable.prefix(shown) {
         lines.append("  \(key.address.description) [\(key.role), \(key.side.rawValue)] \(inventory.verdict(for: key, entry)); \(entry.earlyTLSSessions) early-TLS session(s)")
     }
     lines.append("")

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Deterministic synthetic TLS traffic for benchmarks: a classic pcap of many TLS sessions
+(ClientHello/ServerHello built per RFC 8446/5246, mixed versions), IMIX bulk data after each
+handshake, VLAN-tagged and IPv6 sessions, split ClientHellos and non-TLS noise.
+
+Usage: synth.py OUT.pcap --sessions N [--bulk-packets K] [--seed S] [--truth OUT.truth.jsonl]
+The truth file holds one line per TLS session with the version the generator negotiated.
+"""
+import argparse, json, random, struct
+
+VERSIONS = [(0x0301, 0.10), (0x0302, 0.05), (0x0303, 0.45), (0x0304, 0.40)]
+IMIX = [(60, 7), (576, 4), (1500, 1)]
+
+def ext(kind, body):
+    return struct.pack("!HH", kind, len(body)) + body
+
+def client_hello(rng, version, sni, pq):
+    exts = ext(0, struct.pack("!HBH", len(sni) + 3, 0, len(sni)) + sni)
+    exts += ext(10, struct.pack("!H", 6) + struct.pack("!HHH", 29, 23, 24))
+    exts += ext(13, struct.pack("!H", 4) + struct.pack("!HH", 0x0804, 0x0403))
+    if version == 0x0304:
+        exts += ext(43, bytes([4]) + struct.pack("!HH", 0x0304, 0x0303))
+        share = struct.pack("!HH", 29, 32) + bytes(rng.getrandbits(8) for _ in range(32))
+        if pq:  # post-quantum hybrid share: makes the hello larger than one segment
+            share = struct.pack("!HH", 0x11ec, 1216) + bytes(1216) + share
+        exts += ext(51, struct.pack("!H", len(share)) + share)
+    legacy = min(version, 0x0303)
+    suites = struct.pack("!H", 8) + struct.pack("!HHHH", 0x1301, 0xc02f, 0xc014, 0x002f)
+    body = struct.pack("!H", legacy) + bytes(rng.getrandbits(8) for _ in range(32)) + b"\x00" + suites + b"\x01\x00"
+    body += struct.pack("!H", len(exts)) + exts
+    message = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(message)) + message
+
+def server_hello(rng, version):
+    exts = b""
+    legacy = min(version, 0x0303)
+    cipher = 0x1301 if version == 0x0304 else 0xc02f if version == 0x0303 else 0xc014
+    if version == 0x0304:
+        exts = ext(43, struct.pack("!H", 0x0304)) + ext(51, struct.pack("!HH", 29, 32) + bytes(32))
+    body = struct.pack("!H", legacy) + bytes(rng.getrandbits(8) for _ in range(32)) + b"\x00" + struct.pack("!HB", cipher, 0)
+    body += struct.pack("!H", len(exts)) + exts
+    message = b"\x02" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16" + struct.pack("!H", legacy if version != 0x0304 else 0x0303) + struct.pack("!H", len(message)) + message
+
+class Writer:
+    def __init__(self, path):
+        self.file = open(path, "wb", buffering=1 << 20)
+        self.file.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        self.time = 1_700_000_000.0
+        self.packets = 0
+
+    def frame(self, src, dst, sport, dport, seq, ack, flags, payload, vlan=None, v6=False):
+        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xffffffff, ack & 0xffffffff, 5 << 4, flags, 65535, 0, 0) + payload
+        if v6:
+            ip = struct.pack("!IHBB", 6 << 28, len(tcp), 6, 64) + src + dst
+            ethertype = 0x86dd
+        else:
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, src, dst)
+            ethertype = 0x0800
+        eth = b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02"
+        eth += struct.pack("!HH", 0x8100, vlan) if vlan else b""
+        packet = eth + struct.pack("!H", ethertype) + ip + tcp
+        self.time += 0.00001
+        seconds = int(self.time)
+        self.file.write(struct.pack("<IIII", seconds, int((self.time - seconds) * 1e6), len(packet), len(packet)) + packet)
+        self.packets += 1
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--sessions", type=int, default=25_000)
+    parser.add_argument("--bulk-packets", type=int, default=100)
+    parser.add_argument("--noise", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--truth")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    writer = Writer(args.out)
+    truth = open(args.truth, "w") if args.truth else None
+    ports = [4118, 4119, 4120, 4122, 443]
+    imix = [size for size, weight in IMIX for _ in range(weight)]
+    for index in range(args.sessions):
+        v6 = index % 10 == 3
+        vlan = 100 + index % 7 if index % 10 == 5 else None
+        if v6:
+            client = bytes([0xfd, 0, 2, 0x13] + [0] * 8) + struct.pack("!I", index + 1)
+            server = bytes([0xfd, 0, 2, 0x13] + [0] * 11 + [1])
+        else:
+            client = struct.pack("!I", 0x0ad50000 + index % 60000 + 2)
+            server = struct.pack("!I", 0x0ad5ff01)
+        sport = 20000 + index % 40000
+        dport = ports[index % len(ports)]
+        noise = rng.random() < args.noise
+        version = rng.choices([v for v, _ in VERSIONS], [w for _, w in VERSIONS])[0]
+        cseq, sseq = rng.getrandbits(32), rng.getrandbits(32)
+        w = lambda *a, **k: writer.frame(*a, vlan=vlan, v6=v6, **k)
+        w(client, server, sport, dport, cseq, 0, 0x02, b"")
+        w(server, client, dport, sport, sseq, cseq + 1, 0x12, b"")
+        cseq += 1; sseq += 1
+        if noise:
+            request = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
+            w(client, server, sport, dport, cseq, sseq, 0x18, request); cseq += len(request)
+        else:
+            hello = client_hello(rng, version, b"agents.deepsecurity.trendmicro.com" if dport == 443 else b"bench.example", pq=(index % 20 == 7))
+            for start in range(0, len(hello), 1400):
+                chunk = hello[start:start + 1400]
+                w(client, server, sport, dport, cseq, sseq, 0x18, chunk); cseq += len(chunk)
+            answer = server_hello(rng, version)
+            w(server, client, dport, sport, sseq, cseq, 0x18, answer); sseq += len(answer)
+            if truth:
+                truth.write(json.dumps({"client_port": sport, "server_port": dport, "version_code": f"0x{version:04x}"}) + "\n")
+        for _ in range(args.bulk_packets):
+            size = rng.choice(imix)
+            payload = b"\x17\x03\x03" + bytes(max(0, size - 57))
+            w(server, client, dport, sport, sseq, cseq, 0x10, payload); sseq += len(payload)
+        w(client, server, sport, dport, cseq, sseq, 0x11, b"")
+        w(server, client, dport, sport, sseq, cseq + 1, 0x11, b"")
+    writer.file.close()
+    print(f"{args.out}: {writer.packets} packets")
+
+if __name__ == "__main__":
+    main()
