@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(
@@ -19,6 +20,10 @@ let package = Package(
         ),
         .target(name: "HelloWire"),
         .target(name: "HelloFlows", dependencies: ["HelloWire"]),
+        .target(
+            name: "HelloFingerprint",
+            dependencies: ["HelloWire", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(name: "HelloCapture", dependencies: ["CPcap"]),
         .target(name: "HelloOutput", dependencies: ["HelloFlows", "HelloWire"]),
         .executableTarget(
@@ -30,6 +35,7 @@ let package = Package(
         ),
         .testTarget(name: "HelloWireTests", dependencies: ["HelloWire"]),
         .testTarget(name: "HelloFlowsTests", dependencies: ["HelloFlows", "HelloWire"]),
+        .testTarget(name: "HelloFingerprintTests", dependencies: ["HelloFingerprint", "HelloWire"]),
         // Runs the built `helloscope` binary: `swift test` builds it with the tests.
         .testTarget(name: "EndToEndTests"),
     ],

@@ -39,6 +39,41 @@ public struct Counters: Sendable, Equatable {
 
     public init() {}
 
+    /// Adds another worker's counts (live capture merges one tracker per worker).
+    public static func + (lhs: Counters, other: Counters) -> Counters {
+        var sum = lhs
+        sum.packets += other.packets
+        sum.bytes += other.bytes
+        sum.tcpSegments += other.tcpSegments
+        sum.payloadCut += other.payloadCut
+        sum.flowsCreated += other.flowsCreated
+        sum.flowsEvicted += other.flowsEvicted
+        sum.flowsExpired += other.flowsExpired
+        sum.flowsNotTLS += other.flowsNotTLS
+        sum.flowsMidstream += other.flowsMidstream
+        sum.flowsWithPreamble += other.flowsWithPreamble
+        sum.clientHellosSeen += other.clientHellosSeen
+        sum.clientHellosParsed += other.clientHellosParsed
+        sum.serverHellosSeen += other.serverHellosSeen
+        sum.serverHellosParsed += other.serverHellosParsed
+        sum.helloRetryRequests += other.helloRetryRequests
+        sum.hellosMalformed += other.hellosMalformed
+        sum.hellosOverBound += other.hellosOverBound
+        sum.hellosIncompleteGap += other.hellosIncompleteGap
+        sum.extensionsMalformed += other.extensionsMalformed
+        sum.alertsBeforeServerHello += other.alertsBeforeServerHello
+        sum.reassemblyStarted += other.reassemblyStarted
+        sum.reassemblyPoolExhausted += other.reassemblyPoolExhausted
+        sum.sessionSlotsExhausted += other.sessionSlotsExhausted
+        sum.segmentsOutOfWindow += other.segmentsOutOfWindow
+        sum.segmentsOutOfOrder += other.segmentsOutOfOrder
+        sum.segmentsRetransmitted += other.segmentsRetransmitted
+        sum.sessions += other.sessions
+        sum.earlyTLSSessions += other.earlyTLSSessions
+        for index in sum.skipped.indices { sum.skipped[index] += other.skipped[index] }
+        return sum
+    }
+
     public mutating func count(_ skip: FrameSkip) {
         skipped[skip.rawValue] += 1
     }

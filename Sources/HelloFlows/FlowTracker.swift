@@ -97,6 +97,12 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         if closing { noteClose(slot, flow, fromLow: fromLow, reset: segment.flags.contains(.rst), now: timestampNanos) }
     }
 
+    /// Lets time pass without packets (live capture, quiet link): idle flows still end.
+    public mutating func tick(timestampNanos: Int64) {
+        nowSeconds = UInt32(truncatingIfNeeded: timestampNanos / 1_000_000_000)
+        expireIdle(steps: 256, now: timestampNanos)
+    }
+
     /// Ends every flow still open (end of input): pending sessions go out with the status
     /// their handshake reached.
     public mutating func finish(now: Int64) {

@@ -6,7 +6,7 @@ struct HelloScope: ParsableCommand {
         commandName: "helloscope",
         abstract: "Passive TLS handshake analyzer: which versions are negotiated, and who still speaks early TLS.",
         version: "0.1.0",
-        subcommands: [Analyze.self]
+        subcommands: [Analyze.self, Capture.self]
     )
 }
 
@@ -17,4 +17,5 @@ enum ExitStatus {
     static let unsupportedInput: Int32 = 65  // EX_DATAERR: a link type we do not decode
     static let inputUnreadable: Int32 = 66   // EX_NOINPUT
     static let outputFailed: Int32 = 74      // EX_IOERR
+    static let captureFailed: Int32 = 69     // EX_UNAVAILABLE: an interface went away mid-capture
 }

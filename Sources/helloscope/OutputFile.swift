@@ -7,12 +7,12 @@ final class OutputFile {
     private let ownsHandle: Bool
     private(set) var failure: String?
 
-    init(path: String) throws {
+    init(path: String, append: Bool = false) throws {
         if path == "-" {
             handle = fdopen(dup(STDOUT_FILENO), "wb")!
             ownsHandle = true
         } else {
-            guard let opened = fopen(path, "wb") else {
+            guard let opened = fopen(path, append ? "ab" : "wb") else {
                 throw OutputError(message: "\(path): cannot open for writing: \(String(cString: strerror(errno)))")
             }
             handle = opened
@@ -24,6 +24,10 @@ final class OutputFile {
         guard failure == nil, !bytes.isEmpty else { return }
         let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, handle) }
         if written != bytes.count { failure = String(cString: strerror(errno)) }
+    }
+
+    func flush() {
+        if fflush(handle) != 0, failure == nil { failure = String(cString: strerror(errno)) }
     }
 
     func close() {

@@ -1,0 +1,186 @@
+import ArgumentParser
+import Foundation
+import HelloFlows
+import HelloOutput
+import HelloWire
+
+/// Options shared by `analyze` and `capture`: where results go and the tracker's limits.
+struct AnalysisOptions: ParsableArguments {
+    @Option(name: .long, help: "Write one JSON object per TLS session to PATH (- for standard output).")
+    var json: String?
+
+    @Option(name: .long, help: "Write the endpoint inventory (JSON) to PATH (- for standard output).")
+    var inventory: String?
+
+    @Option(name: .long, help: "Lowest version that is not early TLS (default TLSv1.2, per RFC 8996).")
+    var minVersion: String = "TLSv1.2"
+
+    @Flag(name: .long, help: "Exit with status 1 when any early TLS was negotiated or an early-only hello was refused.")
+    var failOnEarlyTLS = false
+
+    @Option(name: .long, help: "JSON file of role rules replacing the built-in Deep Security table (see README).")
+    var roles: String?
+
+    @Option(name: .long, help: "Most flows tracked at once (per worker); beyond it the oldest are evicted (counted).")
+    var maxFlows: Int = TrackerConfiguration().maximumFlows
+
+    @Option(name: .long, help: "Most bytes kept per direction while a hello is incomplete.")
+    var reassemblyBound: Int = TrackerConfiguration().reassemblyBound
+
+    @Option(name: .long, help: "Most bytes of reassembly buffers in total (MiB, per worker).")
+    var maxReassemblyMemory: Int = TrackerConfiguration().maximumReassemblyMemory >> 20
+
+    @Option(name: .long, help: "Seconds after which an idle flow is ended.")
+    var idleTimeout: UInt32 = TrackerConfiguration().idleTimeoutSeconds
+
+    @Flag(name: .long, help: "Do not print the summary.")
+    var quiet = false
+
+    func validate() throws {
+        guard TLSVersion(name: minVersion) != nil else {
+            throw ValidationError("--min-version: '\(minVersion)' is not a version (use TLSv1.0 ... TLSv1.3 or 0xNNNN)")
+        }
+        guard maxFlows > 0 else { throw ValidationError("--max-flows must be positive") }
+        guard reassemblyBound >= 512 && reassemblyBound <= 1 << 20 else {
+            throw ValidationError("--reassembly-bound must be between 512 and 1048576 bytes")
+        }
+        guard maxReassemblyMemory >= 1 else { throw ValidationError("--max-reassembly-memory must be at least 1 (MiB)") }
+    }
+
+    func trackerConfiguration() -> TrackerConfiguration {
+        var configuration = TrackerConfiguration()
+        configuration.policy = EarlyTLSPolicy(minimumVersion: TLSVersion(name: minVersion)!)
+        configuration.maximumFlows = maxFlows
+        configuration.reassemblyBound = reassemblyBound
+        configuration.maximumReassemblyMemory = maxReassemblyMemory << 20
+        configuration.idleTimeoutSeconds = idleTimeout
+        if let roles { configuration.roles = loadRoles(roles) }
+        return configuration
+    }
+
+    private func loadRoles(_ path: String) -> RoleTable {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            fail("\(path): cannot read the roles file", status: ExitStatus.inputUnreadable)
+        }
+        do {
+            struct RolesFile: Decodable { var rules: [RoleRule] }
+            return RoleTable(rules: try JSONDecoder().decode(RolesFile.self, from: data).rules)
+        } catch {
+            fail("\(path): not a roles file (\(error))", status: ExitStatus.usage)
+        }
+    }
+}
+
+/// Where every worker's finished sessions meet: the JSON lines, the inventory and the
+/// summary tally, behind one lock taken once per session (never per packet).
+final class OutputHub: @unchecked Sendable {
+    private let lock = NSLock()
+    private let options: AnalysisOptions
+    private var json: OutputFile?
+    private let writer: SessionJSON
+    private var line = JSONBytes(capacity: 1 << 16)
+    private(set) var inventory: Inventory
+    private(set) var tally = VersionTally()
+    let roles: RoleTable
+    private(set) var writeFailure: String?
+    private(set) var sessions = 0
+
+    init(options: AnalysisOptions, configuration: TrackerConfiguration) {
+        self.options = options
+        roles = configuration.roles
+        writer = SessionJSON(roles: configuration.roles)
+        inventory = Inventory(roles: configuration.roles, policy: configuration.policy)
+        do {
+            json = try options.json.map { try OutputFile(path: $0) }
+        } catch {
+            fail("\(error)", status: ExitStatus.outputFailed)
+        }
+    }
+
+    func accept(_ session: SessionRecord) {
+        lock.lock()
+        defer { lock.unlock() }
+        sessions += 1
+        if let json {
+            writer.write(session, into: &line)
+            if line.bytes.count >= 1 << 15 { flushLocked(json) }
+        }
+        inventory.add(session)
+        tally.add(session, roles: roles)
+    }
+
+    /// Writes buffered lines out (live capture calls this so results do not wait in memory).
+    func flush() {
+        lock.lock()
+        defer { lock.unlock() }
+        if let json { flushLocked(json) }
+    }
+
+    private func flushLocked(_ file: OutputFile) {
+        file.write(line.bytes)
+        line.bytes.removeAll(keepingCapacity: true)
+        file.flush()
+        if writeFailure == nil, let failure = file.failure { writeFailure = failure }
+    }
+
+    /// Closes and reopens the JSON file at the same path (after logrotate moved it).
+    func reopen() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let path = options.json, path != "-", let old = json else { return }
+        flushLocked(old)
+        old.close()
+        do {
+            json = try OutputFile(path: path, append: true)
+        } catch {
+            writeFailure = "\(error)"
+        }
+    }
+
+    /// Flushes and closes the session lines, writes the inventory and the summary.
+    /// Returns the process exit status.
+    func finish(counters: Counters, inputs: [String], warnings: [String], extraSummary: String = "") -> Int32 {
+        lock.lock()
+        defer { lock.unlock() }
+        if let json {
+            flushLocked(json)
+            json.close()
+            if writeFailure == nil, let failure = json.failure { writeFailure = failure }
+        }
+        if let failure = writeFailure {
+            fail("\(options.json ?? "json"): write failed: \(failure); \(sessions) session(s) were processed", status: ExitStatus.outputFailed)
+        }
+        if let path = options.inventory {
+            let bytes = inventoryJSON(inventory, counters: counters, inputs: inputs)
+            do {
+                let file = try OutputFile(path: path)
+                file.write(bytes)
+                file.close()
+                if let failure = file.failure { fail("\(path): write failed: \(failure)", status: ExitStatus.outputFailed) }
+            } catch {
+                fail("\(error)", status: ExitStatus.outputFailed)
+            }
+        }
+        if !options.quiet {
+            let text = summaryText(tally: tally, inventory: inventory, counters: counters, warnings: warnings) + extraSummary
+            if options.json == "-" || options.inventory == "-" { printError(text, terminator: "") } else { print(text, terminator: "") }
+        }
+        let earlySeen = inventory.entries.values.contains { $0.earlyTLSSessions > 0 || $0.refusedEarlyOnly > 0 }
+        return options.failOnEarlyTLS && earlySeen ? ExitStatus.earlyTLSFound : 0
+    }
+}
+
+/// The tracker's sink: hands each finished session to the hub.
+struct HubSink: SessionSink {
+    let hub: OutputHub
+    func accept(_ session: SessionRecord) { hub.accept(session) }
+}
+
+func printError(_ text: String, terminator: String = "\n") {
+    FileHandle.standardError.write(Data((text + terminator).utf8))
+}
+
+func fail(_ message: String, status: Int32) -> Never {
+    printError("helloscope: " + message)
+    exit(status)
+}
