@@ -19,13 +19,13 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         .target(name: "HelloWire"),
-        .target(name: "HelloFlows", dependencies: ["HelloWire"]),
+        .target(name: "HelloFlows", dependencies: ["HelloWire", "HelloFingerprint"]),
         .target(
             name: "HelloFingerprint",
             dependencies: ["HelloWire", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "HelloCapture", dependencies: ["CPcap"]),
-        .target(name: "HelloOutput", dependencies: ["HelloFlows", "HelloWire"]),
+        .target(name: "HelloOutput", dependencies: ["HelloFlows", "HelloWire", "HelloFingerprint"]),
         .executableTarget(
             name: "helloscope",
             dependencies: [

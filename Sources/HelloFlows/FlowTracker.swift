@@ -1,3 +1,4 @@
+import HelloFingerprint
 import HelloWire
 
 /// Limits and policy for a `FlowTracker`. Every limit has a reason in the README.
@@ -9,6 +10,8 @@ public struct TrackerConfiguration: Sendable {
     public var idleTimeoutSeconds: UInt32 = 120
     public var policy = EarlyTLSPolicy()
     public var roles = RoleTable()
+    /// JA3/JA4/JA3S per session: a few string operations and hashes once per session.
+    public var fingerprints = true
 
     public init() {}
 }
@@ -403,6 +406,19 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
             record.pointee.clientSessionID.assign(span, hello.sessionID)
             if let name = hello.extensions.serverName { record.pointee.serverName.assign(span, name) }
             if let protocols = hello.extensions.applicationProtocols { record.pointee.alpnOffered.assign(span, protocols) }
+            for suite in CipherAudit.offeredSuites(hello: hello, in: span) where !suite.isGREASE {
+                record.pointee.offeredSuites.append(suite.rawValue)
+            }
+            if configuration.fingerprints {
+                if let ja3 = JA3(hello: hello, in: span) {
+                    record.pointee.fingerprints.ja3.assign(ja3.ja3)
+                    record.pointee.fingerprints.ja3String.assign(ja3.ja3String)
+                }
+                if let ja4 = JA4(hello: hello, in: span) {
+                    record.pointee.fingerprints.ja4.assign(ja4.ja4)
+                    record.pointee.fingerprints.ja4Raw.assign(ja4.ja4Raw)
+                }
+            }
         } catch {
             counters.hellosMalformed += 1
             record.pointee.clientHello = .malformed
@@ -438,6 +454,10 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
             record.pointee.selectedVersion = hello.selectedVersion
             record.pointee.negotiated = hello.negotiatedVersion
             record.pointee.cipher = sslv2 ? nil : hello.cipherSuite
+            if configuration.fingerprints, let ja3s = JA3S(hello: hello, in: span) {
+                record.pointee.fingerprints.ja3s.assign(ja3s.ja3s)
+                record.pointee.fingerprints.ja3sString.assign(ja3s.ja3sString)
+            }
             if let protocols = hello.extensions.applicationProtocols, protocols.count > 1 {
                 let length = Int(span.loadUInt8(protocols.lowerBound))
                 record.pointee.alpnSelected.assign(span, protocols.lowerBound + 1 ..< min(protocols.lowerBound + 1 + length, protocols.upperBound))

@@ -1,3 +1,4 @@
+import HelloFingerprint
 import HelloWire
 
 /// Per endpoint and role: what it negotiated and offered, and what to do about it. Grows
@@ -30,7 +31,23 @@ public struct Inventory: Sendable {
         public var peers: Set<IPAddress> = []
         public var serviceRoles: Set<String> = []
         public var ports: Set<UInt16> = []
+        /// As a client: distinct fingerprints (JA4, else JA3) with what each offered.
+        public var fingerprints: [String: ClientFingerprint] = [:]
+        public var fingerprintsDropped = 0
+        /// Cipher-audit finding name → sessions.
+        public var cipherFindings: [String: Int] = [:]
     }
+
+    public struct ClientFingerprint: Sendable {
+        public var ja3: String?
+        public var ja4: String?
+        public var label: String?
+        public var sessions = 0
+        public var offeredMaximum: Set<UInt16> = []
+    }
+
+    /// Distinct fingerprints kept per endpoint: a NAT or jump host may show many stacks.
+    public static let maximumFingerprintsKept = 32
 
     /// Bounds memory on a span port with millions of clients; later endpoints are counted.
     public var maximumEndpoints: Int
@@ -40,23 +57,29 @@ public struct Inventory: Sendable {
     public let roles: RoleTable
     public let policy: EarlyTLSPolicy
 
-    public init(roles: RoleTable, policy: EarlyTLSPolicy, maximumEndpoints: Int = 1_000_000) {
+    public let labels: FingerprintLabels
+
+    public init(roles: RoleTable, policy: EarlyTLSPolicy, labels: FingerprintLabels = FingerprintLabels(),
+                maximumEndpoints: Int = 1_000_000) {
         self.roles = roles
         self.policy = policy
+        self.labels = labels
         self.maximumEndpoints = maximumEndpoints
     }
 
-    public mutating func add(_ session: SessionRecord) {
+    /// `findings`: the cipher audit's finding names for this session (counted on both ends).
+    public mutating func add(_ session: SessionRecord, findings: [String] = []) {
         let match = RoleTable.Match(index: session.roleIndex, listenerIsServer: session.roleListenerIsServer)
         let endpointRoles = roles.endpointRoles(match)
         let service = roles.roleName(session.roleIndex)
         update(Key(address: session.client, role: endpointRoles.client, side: .client), session, service: service,
-               peer: session.server, port: session.serverPort, blamed: session.blame == .client)
+               peer: session.server, port: session.serverPort, blamed: session.blame == .client, findings: findings)
         update(Key(address: session.server, role: endpointRoles.server, side: .server), session, service: service,
-               peer: session.client, port: session.serverPort, blamed: session.blame == .server)
+               peer: session.client, port: session.serverPort, blamed: session.blame == .server, findings: findings)
     }
 
-    private mutating func update(_ key: Key, _ session: SessionRecord, service: String, peer: IPAddress, port: UInt16, blamed: Bool) {
+    private mutating func update(_ key: Key, _ session: SessionRecord, service: String, peer: IPAddress, port: UInt16,
+                                 blamed: Bool, findings: [String]) {
         if entries[key] == nil && entries.count >= maximumEndpoints {
             endpointsDropped += 1
             return
@@ -78,6 +101,23 @@ public struct Inventory: Sendable {
         if entry.peers.count < Self.maximumPeersKept { entry.peers.insert(peer) }
         entry.serviceRoles.insert(service)
         entry.ports.insert(port)
+        for finding in findings { entry.cipherFindings[finding, default: 0] += 1 }
+        if key.side == .client {
+            let prints = session.fingerprints
+            let ja3 = prints.ja3.isEmpty ? nil : prints.ja3.string
+            let ja4 = prints.ja4.isEmpty ? nil : prints.ja4.string
+            if let identity = ja4 ?? ja3 {
+                if entry.fingerprints[identity] == nil && entry.fingerprints.count >= Self.maximumFingerprintsKept {
+                    entry.fingerprintsDropped += 1
+                } else {
+                    var print = entry.fingerprints[identity, default: ClientFingerprint(ja3: ja3, ja4: ja4)]
+                    print.label = labels.isEmpty ? nil : labels.label(ja3: ja3, ja4: ja4)
+                    print.sessions += 1
+                    if let maximum = session.offered.maximum, session.hasClientHello { print.offeredMaximum.insert(maximum.rawValue) }
+                    entry.fingerprints[identity] = print
+                }
+            }
+        }
         entries[key] = entry
     }
 

@@ -63,6 +63,49 @@ public struct ShortBytes<let capacity: Int>: Sendable {
     public func lowercased(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
 
     public var lowercasedBytes: [UInt8] { (0 ..< count).map { lowercased(storage[$0]) } }
+
+    /// Copies a string's UTF-8 (a fingerprint), cut at `capacity`; says if it all fit.
+    @discardableResult
+    public mutating func assign(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            count = min(utf8.count, capacity)
+            for index in 0 ..< count { storage[index] = utf8[index] }
+            return count == utf8.count
+        }
+    }
+}
+
+/// Up to `capacity` cipher suites the client offered, in order (GREASE kept out), for the
+/// cipher audit when the session ends.
+public struct OfferedSuites: Sendable {
+    public static let capacity = 64
+    public private(set) var count = 0
+    private var storage = InlineArray<64, UInt16>(repeating: 0)
+
+    public init() {}
+
+    public mutating func append(_ suite: UInt16) {
+        guard count < Self.capacity else { return }
+        storage[count] = suite
+        count += 1
+    }
+
+    public var suites: [CipherSuite] { (0 ..< count).map { CipherSuite(storage[$0]) } }
+}
+
+/// Fingerprints of a session's hellos (JA3/JA3S per Salesforce, JA4 per FoxIO, BSD-3-Clause),
+/// with the raw strings behind them, cut at their capacity (a hello offering hundreds of
+/// suites has a long JA3 string; the hash is always whole).
+public struct SessionFingerprints: Sendable {
+    public var ja3 = ShortBytes<32>()
+    public var ja3String = ShortBytes<1024>()
+    public var ja4 = ShortBytes<40>()
+    public var ja4Raw = ShortBytes<1024>()
+    public var ja3s = ShortBytes<32>()
+    public var ja3sString = ShortBytes<256>()
+
+    public init() {}
 }
 
 /// One TLS session: what each side's hello said and how the handshake ended. A value
@@ -114,6 +157,8 @@ public struct SessionRecord: Sendable {
     public var roleIndex = 0
     public var roleListenerIsServer = true
     public var clientSessionID = ShortBytes<32>()
+    public var offeredSuites = OfferedSuites()
+    public var fingerprints = SessionFingerprints()
 
     public init() {}
 

@@ -8,7 +8,10 @@ public struct VersionTally: Sendable {
 
     public init() {}
 
-    public mutating func add(_ session: SessionRecord, roles: RoleTable) {
+    public private(set) var findings: [String: Int] = [:]
+
+    public mutating func add(_ session: SessionRecord, roles: RoleTable, findings names: [String] = []) {
+        for name in names { findings[name, default: 0] += 1 }
         let column = session.negotiated?.name ?? session.status.name.description
         counts[roles.roleName(session.roleIndex), default: [:]][column, default: 0] += 1
         columns.insert(column)
@@ -74,6 +77,31 @@ public func inventoryJSON(_ inventory: Inventory, counters: Counters, inputs: [S
             }
             out.endObject()
         }
+        if key.side == .client {
+            out.beginArray("fingerprints")
+            for (_, print) in entry.fingerprints.sorted(by: { $0.value.sessions > $1.value.sessions }) {
+                out.element()
+                out.beginObject()
+                if let ja4 = print.ja4 { out.key("ja4"); quote(ja4, &out) } else { out.null("ja4") }
+                if let ja3 = print.ja3 { out.key("ja3"); quote(ja3, &out) } else { out.null("ja3") }
+                if let label = print.label { out.key("label"); quote(label, &out) } else { out.null("label") }
+                out.int("sessions", print.sessions)
+                out.beginArray("offered_max")
+                for code in print.offeredMaximum.sorted(by: { TLSVersion($0) < TLSVersion($1) }) {
+                    out.element(); out.quotedVersion(TLSVersion(code))
+                }
+                out.endArray()
+                out.endObject()
+            }
+            out.endArray()
+        }
+        out.key("cipher_findings")
+        out.beginObject()
+        for (name, count) in entry.cipherFindings.sorted(by: { $0.key < $1.key }) {
+            out.key(dynamic: name)
+            writeDecimal(count, into: &out.bytes)
+        }
+        out.endObject()
         out.int("early_tls_sessions", entry.earlyTLSSessions)
         out.int("refused_early_only", entry.refusedEarlyOnly)
         out.bool("needs_action", inventory.needsAction(entry))
@@ -125,6 +153,11 @@ public func summaryText(tally: VersionTally, inventory: Inventory, counters: Cou
     if actionable.count > shown { lines.append("  (first \(shown); --inventory lists all)") }
     for (key, entry) in actionable.prefix(shown) {
         lines.append("  \(key.address.description) [\(key.role), \(key.side.rawValue)] \(inventory.verdict(for: key, entry)); \(entry.earlyTLSSessions) early-TLS session(s)")
+    }
+    if !tally.findings.isEmpty {
+        lines.append("")
+        lines.append("Cipher findings (sessions):")
+        for (name, count) in tally.findings.sorted(by: { $0.key < $1.key }) { lines.append("  \(name): \(count)") }
     }
     lines.append("")
     lines.append("Counters:")

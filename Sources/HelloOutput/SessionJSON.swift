@@ -1,3 +1,4 @@
+import HelloFingerprint
 import HelloFlows
 import HelloWire
 
@@ -5,9 +6,19 @@ import HelloWire
 /// `SessionRecord` only; appends to `out.bytes` and allocates nothing once warm.
 public struct SessionJSON {
     public let roles: RoleTable
+    public let labels: FingerprintLabels
 
-    public init(roles: RoleTable) {
+    public init(roles: RoleTable, labels: FingerprintLabels = FingerprintLabels()) {
         self.roles = roles
+        self.labels = labels
+    }
+
+    /// The cipher audit of a finished session (RFC 9325 guidance; the Deep Security strong
+    /// set for Deep Security endpoints). Runs once per session.
+    public static func findings(_ session: SessionRecord, roles: RoleTable) -> [CipherFinding] {
+        guard let version = session.negotiated, let cipher = session.cipher else { return [] }
+        return CipherAudit.audit(version: version, suite: cipher, offered: session.offeredSuites.suites,
+                                 deepSecurityEndpoint: session.roleIndex != roles.otherIndex)
     }
 
     public func write(_ session: SessionRecord, into out: inout JSONBytes) {
@@ -77,6 +88,7 @@ public struct SessionJSON {
             out.null("cipher")
             out.null("cipher_code")
         }
+        writeFingerprints(session, &out)
         out.bool("hello_retry", session.helloRetry)
         out.bool("resumed", session.resumed)
         if let alert = session.alert {
@@ -94,6 +106,50 @@ public struct SessionJSON {
         out.staticString("status", session.status.name)
         out.endObject()
         out.bytes.append(UInt8(ascii: "\n"))
+    }
+
+    private func writeFingerprints(_ session: SessionRecord, _ out: inout JSONBytes) {
+        let prints = session.fingerprints
+        func field(_ key: StaticString, _ bytes: ShortBytes<32>) {
+            if bytes.isEmpty { out.null(key) } else { out.key(key); out.quotedBytes(count: bytes.count) { bytes[$0] } }
+        }
+        field("ja3", prints.ja3)
+        if prints.ja3String.isEmpty { out.null("ja3_string") } else {
+            out.key("ja3_string"); out.quotedBytes(count: prints.ja3String.count) { prints.ja3String[$0] }
+        }
+        if prints.ja4.isEmpty { out.null("ja4") } else {
+            out.key("ja4"); out.quotedBytes(count: prints.ja4.count) { prints.ja4[$0] }
+        }
+        if prints.ja4Raw.isEmpty { out.null("ja4_r") } else {
+            out.key("ja4_r"); out.quotedBytes(count: prints.ja4Raw.count) { prints.ja4Raw[$0] }
+        }
+        field("ja3s", prints.ja3s)
+        if prints.ja3sString.isEmpty { out.null("ja3s_string") } else {
+            out.key("ja3s_string"); out.quotedBytes(count: prints.ja3sString.count) { prints.ja3sString[$0] }
+        }
+        if labels.isEmpty {
+            out.null("label")
+        } else if let label = labels.label(ja3: prints.ja3.isEmpty ? nil : prints.ja3.string,
+                                           ja4: prints.ja4.isEmpty ? nil : prints.ja4.string) {
+            out.key("label"); quoted(label, &out)
+        } else {
+            out.null("label")
+        }
+        let findings = Self.findings(session, roles: roles)
+        out.beginArray("cipher_findings")
+        for finding in findings {
+            out.element()
+            out.beginObject()
+            out.key("name"); quoted(finding.name, &out)
+            out.key("severity"); quoted(finding.severity.rawValue, &out)
+            out.endObject()
+        }
+        out.endArray()
+        if session.roleIndex != roles.otherIndex, let version = session.negotiated, let cipher = session.cipher {
+            out.bool("ds_strong_cipher", CipherAudit.isDeepSecurityStrong(version: version, suite: cipher))
+        } else {
+            out.null("ds_strong_cipher")
+        }
     }
 
     private func helloName(_ state: HelloState) -> StaticString {

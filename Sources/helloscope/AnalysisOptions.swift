@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HelloFingerprint
 import HelloFlows
 import HelloOutput
 import HelloWire
@@ -36,6 +37,12 @@ struct AnalysisOptions: ParsableArguments {
     @Flag(name: .long, help: "Do not print the summary.")
     var quiet = false
 
+    @Option(name: .long, help: "Fingerprint labels: CSV (fingerprint,label) or JSON ({\"<ja3|ja4>\": \"label\"}).")
+    var labels: String?
+
+    @Flag(name: .long, help: "Do not compute JA3/JA3S/JA4 fingerprints.")
+    var noFingerprints = false
+
     func validate() throws {
         guard TLSVersion(name: minVersion) != nil else {
             throw ValidationError("--min-version: '\(minVersion)' is not a version (use TLSv1.0 ... TLSv1.3 or 0xNNNN)")
@@ -55,6 +62,7 @@ struct AnalysisOptions: ParsableArguments {
         configuration.maximumReassemblyMemory = maxReassemblyMemory << 20
         configuration.idleTimeoutSeconds = idleTimeout
         if let roles { configuration.roles = loadRoles(roles) }
+        configuration.fingerprints = !noFingerprints
         return configuration
     }
 
@@ -88,8 +96,16 @@ final class OutputHub: @unchecked Sendable {
     init(options: AnalysisOptions, configuration: TrackerConfiguration) {
         self.options = options
         roles = configuration.roles
-        writer = SessionJSON(roles: configuration.roles)
-        inventory = Inventory(roles: configuration.roles, policy: configuration.policy)
+        var labels = FingerprintLabels()
+        if let path = options.labels {
+            do {
+                labels = try FingerprintLabels(contentsOfFile: path)
+            } catch {
+                fail("\(path): \(error)", status: ExitStatus.usage)
+            }
+        }
+        writer = SessionJSON(roles: configuration.roles, labels: labels)
+        inventory = Inventory(roles: configuration.roles, policy: configuration.policy, labels: labels)
         do {
             json = try options.json.map { try OutputFile(path: $0) }
         } catch {
@@ -105,8 +121,9 @@ final class OutputHub: @unchecked Sendable {
             writer.write(session, into: &line)
             if line.bytes.count >= 1 << 15 { flushLocked(json) }
         }
-        inventory.add(session)
-        tally.add(session, roles: roles)
+        let findings = SessionJSON.findings(session, roles: roles).map(\.name)
+        inventory.add(session, findings: findings)
+        tally.add(session, roles: roles, findings: findings)
     }
 
     /// Writes buffered lines out (live capture calls this so results do not wait in memory).

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+/// Fingerprints, labels and the cipher audit as a user sees them in the outputs.
+@Suite struct FingerprintTests {
+    let capture = Helloscope.captures.appendingPathComponent("ds-agent-4118.pcap").path
+
+    @Test func everySessionCarriesFingerprints() throws {
+        let sessions = try Helloscope.jsonLines(try Helloscope.run(["analyze", "--quiet", "--json", "-", capture]).stdout)
+        #expect(sessions.count == 4)
+        for session in sessions {
+            let ja3 = try #require(session["ja3"] as? String)
+            #expect(ja3.count == 32 && ja3.allSatisfy(\.isHexDigit))
+            let ja4 = try #require(session["ja4"] as? String)
+            // t (TCP), version, d/i, counts, ALPN chars: "t10i…" for the TLS 1.0 client without SNI.
+            #expect(ja4.hasPrefix("t1"))
+            #expect((session["ja3s"] as? String)?.count == 32)
+            #expect((session["ja3_string"] as? String)?.split(separator: ",").count == 5)
+        }
+        let versions = sessions.map { ($0["ja4"] as! String).prefix(3) }
+        #expect(versions == ["t10", "t11", "t12", "t13"])
+    }
+
+    @Test func noFingerprintsLeavesThemOut() throws {
+        let sessions = try Helloscope.jsonLines(try Helloscope.run(["analyze", "--quiet", "--no-fingerprints", "--json", "-", capture]).stdout)
+        #expect(sessions.allSatisfy { $0["ja3"] is NSNull && $0["ja4"] is NSNull })
+    }
+
+    @Test func labelsNameTheStackInSessionsAndInventory() throws {
+        let first = try Helloscope.jsonLines(try Helloscope.run(["analyze", "--quiet", "--json", "-", capture]).stdout)[0]
+        let ja3 = try #require(first["ja3"] as? String)
+        let labels = Helloscope.temporaryFile("labels.csv")
+        let inventory = Helloscope.temporaryFile("labels-inventory.json")
+        defer { try? FileManager.default.removeItem(at: labels); try? FileManager.default.removeItem(at: inventory) }
+        try "# fingerprint,label\n\(ja3),OpenSSL s_client -tls1\n".write(to: labels, atomically: true, encoding: .utf8)
+        let result = try Helloscope.run(["analyze", "--quiet", "--labels", labels.path, "--inventory", inventory.path, "--json", "-", capture])
+        let sessions = try Helloscope.jsonLines(result.stdout)
+        #expect(sessions.filter { $0["label"] as? String == "OpenSSL s_client -tls1" }.count == 1)
+        let document = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: inventory)) as? [String: Any])
+        let endpoints = try #require(document["endpoints"] as? [[String: Any]])
+        let client = try #require(endpoints.first { $0["side"] as? String == "client" })
+        let prints = try #require(client["fingerprints"] as? [[String: Any]])
+        #expect(prints.count == 4)
+        #expect(prints.contains { $0["label"] as? String == "OpenSSL s_client -tls1" && ($0["offered_max"] as? [String]) == ["TLSv1.0"] })
+    }
+
+    @Test func badLabelsFileIsAUsageError() throws {
+        let labels = Helloscope.temporaryFile("bad-labels.json")
+        defer { try? FileManager.default.removeItem(at: labels) }
+        try "{not json".write(to: labels, atomically: true, encoding: .utf8)
+        let result = try Helloscope.run(["analyze", "--quiet", "--labels", labels.path, capture])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("bad-labels.json"))
+    }
+
+    @Test func cipherAuditFlagsDeepSecurityOutsideTheStrongSet() throws {
+        let dsaas = Helloscope.captures.appendingPathComponent("dsaas-443.pcapng").path
+        let sessions = try Helloscope.jsonLines(try Helloscope.run(["analyze", "--quiet", "--json", "-", dsaas]).stdout)
+        let early = try #require(sessions.first { $0["version"] as? String == "TLSv1.0" })
+        #expect(early["ds_strong_cipher"] as? Bool == false)
+        let names = (early["cipher_findings"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+        #expect(names.contains("deep_security_not_strong"))
+        let other = try #require(sessions.first { $0["role"] as? String == "other" })
+        #expect(other["ds_strong_cipher"] is NSNull)
+    }
+}
