@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "helloscope", targets: ["helloscope"]),
+        // What the fuzz targets in Fuzz/ run, also replayed by the tests.
+        .library(name: "HelloFuzzing", targets: ["HelloFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,6 +27,7 @@ let package = Package(
             dependencies: ["HelloWire", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "HelloCapture", dependencies: ["CPcap"]),
+        .target(name: "HelloFuzzing", dependencies: ["HelloWire", "HelloFlows"]),
         .target(name: "HelloOutput", dependencies: ["HelloFlows", "HelloWire", "HelloFingerprint"]),
         .executableTarget(
             name: "helloscope",

@@ -1,0 +1,133 @@
+// What each fuzz target does with one input, shared by the libFuzzer executables in Fuzz/
+// and by the regression tests that replay saved crash inputs (Tests/HelloWireTests/Corpus).
+import HelloFlows
+import HelloWire
+
+/// Link → TCP decoding. The first byte picks the link type, the rest is the frame.
+public func fuzzFrame(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard size > 0 else { return 0 }
+    let links: [LinkType] = [.ethernet, .linuxSLL, .linuxSLL2, .null, .loop, .raw]
+    let decoder = FrameDecoder(linkType: links[Int(data[0]) % links.count])
+    let frame = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
+    if case .segment(let segment) = decoder.decode(frame.bytes) {
+        // Every range handed out must lie inside the frame.
+        precondition(segment.payload.lowerBound >= 0 && segment.payload.upperBound <= frame.count)
+    }
+    return 0
+}
+
+/// The TLS record scanner and the hello decoders on one direction's stream bytes. The
+/// first byte says whether the stream starts there (SSLv2 headers are only looked for then).
+public func fuzzHello(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard size > 0 else { return 0 }
+    let stream = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
+    let span = stream.bytes
+    let scanner = HandshakeScanner(limit: 16_384)
+    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16_384, alignment: 16)
+    defer { scratch.deallocate() }
+    var from = 0
+    for _ in 0 ..< 8 {
+        let event = scanner.scan(span, from: from, isStreamStart: data[0] & 1 == 0 && from == 0)
+        switch event {
+        case .clientHello(let body, let resume):
+            if let hello = try? ClientHello(decoding: span, body: body) {
+                _ = hello.offeredVersions(span)
+                checkRanges(hello.extensions, count: stream.count)
+            }
+            from = resume
+        case .serverHello(let body, let resume):
+            if let hello = try? ServerHello(decoding: span, body: body) {
+                _ = hello.negotiatedVersion
+                checkRanges(hello.extensions, count: stream.count)
+            }
+            from = resume
+        case .sslv2ClientHello(let message, let resume):
+            _ = try? ClientHello(decodingSSLv2: span, message: message)
+            from = resume
+        case .sslv2ServerHello(let message, let resume):
+            _ = try? ServerHello(decodingSSLv2: span, message: message)
+            from = resume
+        case .helloSpansRecords(let first):
+            if case .complete(let length, _) = scanner.gather(span, firstRecord: first, into: scratch) {
+                let gathered = UnsafeRawBufferPointer(start: scratch.baseAddress, count: length).bytes
+                _ = try? ClientHello(decoding: gathered, body: 4 ..< length)
+                _ = try? ServerHello(decoding: gathered, body: 4 ..< length)
+            }
+            return 0
+        case .alert(_, let resume):
+            from = resume
+        default:
+            return 0
+        }
+        guard from < stream.count else { return 0 }
+    }
+    return 0
+}
+
+private func checkRanges(_ extensions: HelloExtensions, count: Int) {
+    for range in [extensions.serverName, extensions.supportedVersions, extensions.applicationProtocols,
+                  extensions.keyShare, extensions.supportedGroups, extensions.signatureAlgorithms] {
+        if let range { precondition(range.lowerBound >= 0 && range.upperBound <= count) }
+    }
+}
+
+/// Reassembly and classification fed a sequence of segments: the input is cut into
+/// records of [direction+flags byte][2-byte sequence offset][1-byte length][payload],
+/// sent as Ethernet/IPv4/TCP frames of one connection, with small limits so caps are hit.
+struct DiscardingSink: SessionSink {
+    mutating func accept(_ session: SessionRecord) {
+        precondition(session.serverName.count <= 255)
+    }
+}
+
+public func fuzzFlows(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    var configuration = TrackerConfiguration()
+    configuration.maximumFlows = 4
+    configuration.reassemblyBound = 2048
+    configuration.maximumReassemblyMemory = 8 * 2048
+    configuration.maximumPendingSessions = 4
+    var tracker = FlowTracker(configuration: configuration, sink: DiscardingSink())
+    let decoder = FrameDecoder(linkType: .ethernet)
+    var frame = [UInt8](repeating: 0, count: 54 + 255)
+    var at = 0
+    var time: Int64 = 1_000_000_000
+    while at + 4 <= size {
+        let control = data[at]
+        let offset = UInt32(data[at + 1]) << 8 | UInt32(data[at + 2])
+        let length = min(Int(data[at + 3]), size - at - 4)
+        let fromClient = control & 1 == 0
+        let port = UInt16(control >> 5)   // a few connections
+        writeFrame(&frame, fromClient: fromClient, port: port, sequence: (fromClient ? 1000 : 5000) &+ offset,
+                   flags: (control >> 1) & 0x0f, payload: UnsafeBufferPointer(start: data + at + 4, count: length))
+        frame.withUnsafeBytes { raw in
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[0 ..< 54 + length])
+            tracker.process(frame: bytes.bytes, decoder: decoder, timestampNanos: time, wireLength: bytes.count)
+        }
+        time += 1_000_000
+        at += 4 + length
+    }
+    tracker.finish(now: time)
+    return 0
+}
+
+private func writeFrame(_ frame: inout [UInt8], fromClient: Bool, port: UInt16, sequence: UInt32, flags: UInt8,
+                        payload: UnsafeBufferPointer<UInt8>) {
+    let client: [UInt8] = [10, 213, 9, 2], server: [UInt8] = [10, 213, 9, 1]
+    let clientPort = 40000 + port, serverPort: UInt16 = 443
+    frame[12] = 0x08; frame[13] = 0x00
+    frame[14] = 0x45
+    let total = 40 + payload.count
+    frame[16] = UInt8(total >> 8); frame[17] = UInt8(total & 0xff)
+    frame[23] = 6
+    let (source, destination) = fromClient ? (client, server) : (server, client)
+    for index in 0 ..< 4 { frame[26 + index] = source[index]; frame[30 + index] = destination[index] }
+    let (sourcePort, destinationPort) = fromClient ? (clientPort, serverPort) : (serverPort, clientPort)
+    frame[34] = UInt8(sourcePort >> 8); frame[35] = UInt8(sourcePort & 0xff)
+    frame[36] = UInt8(destinationPort >> 8); frame[37] = UInt8(destinationPort & 0xff)
+    for index in 0 ..< 4 { frame[38 + index] = UInt8(truncatingIfNeeded: sequence >> UInt32(24 - 8 * index)) }
+    frame[46] = 0x50
+    // SYN, FIN, RST or plain ACK, picked by the input.
+    frame[47] = [0x10, 0x02, 0x11, 0x14, 0x18, 0x12, 0x10, 0x10][Int(flags & 7)]
+    for index in 0 ..< payload.count { frame[54 + index] = payload[index] }
+}
+
