@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
     ],
     targets: [
         .systemLibrary(
@@ -29,18 +31,36 @@ let package = Package(
         .target(name: "HelloCapture", dependencies: ["CPcap"]),
         .target(name: "HelloFuzzing", dependencies: ["HelloWire", "HelloFlows"]),
         .target(name: "HelloOutput", dependencies: ["HelloFlows", "HelloWire", "HelloFingerprint"]),
+        // Syslog alerts (formats, alert policy, UDP/TCP/TLS senders); NIO only here.
+        .target(
+            name: "HelloSyslog",
+            dependencies: [
+                "HelloFlows", "HelloWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // `helloscope report`: session JSON and inventories in, one self-contained HTML page out.
+        .target(name: "HelloReport", dependencies: ["HelloFlows", "HelloWire"]),
         .executableTarget(
             name: "helloscope",
             dependencies: [
                 "HelloWire", "HelloFlows", "HelloCapture", "HelloOutput",
+                "HelloReport", "HelloSyslog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "HelloWireTests", dependencies: ["HelloWire"]),
         .testTarget(name: "HelloFlowsTests", dependencies: ["HelloFlows", "HelloWire"]),
         .testTarget(name: "HelloFingerprintTests", dependencies: ["HelloFingerprint", "HelloWire"]),
+        .testTarget(name: "HelloSyslogTests", dependencies: ["HelloSyslog", "HelloFlows", "HelloWire"]),
         // Runs the built `helloscope` binary: `swift test` builds it with the tests.
         .testTarget(name: "EndToEndTests"),
+        // Also renders the bundled captures' report in headless Chromium (scripts/render-report.sh).
+        .testTarget(name: "HelloReportTests", dependencies: ["HelloReport"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["HelloFuzzing"], exclude: ["Corpus"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -33,6 +33,8 @@ public struct FlowEntry: Sendable {
     public var key: FlowKey
     public var occupied = false
     public var finished = false
+    /// TLS records were seen, but no hello: counted as mid-stream, not as "not TLS".
+    public var midstream = false
     /// 0 unknown, 1 the low endpoint sent the ClientHello, 2 the high one did.
     public var clientSide: UInt8 = 0
     public var lastSeenSeconds: UInt32 = 0
@@ -71,7 +73,8 @@ public struct FlowTable: ~Copyable {
     /// Maps a hash onto the slots without a power-of-two size (Lemire's multiply-shift).
     @inline(__always)
     private func home(_ key: FlowKey) -> Int {
-        Int(truncatingIfNeeded: (key.slotHash >> 32) &* UInt64(slotCount) >> 32)
+        // Parenthesised: `>>` binds tighter than `&*`, which once sent every key to slot 0.
+        Int(truncatingIfNeeded: ((key.slotHash >> 32) &* UInt64(slotCount)) >> 32)
     }
 
     @inline(__always)
@@ -129,10 +132,13 @@ public struct FlowTable: ~Copyable {
         return entries[hand].occupied ? hand : nil
     }
 
-    /// Picks a victim at the cap: the first finished flow within `window` occupied slots
-    /// from the hand, else the least recently seen of them.
+    /// Picks a victim at the cap among `window` occupied slots from the hand: a finished
+    /// flow first (it only suppresses re-detection), then the least recently seen flow with
+    /// no hello yet (a SYN flood's flows), and only then the oldest with a session pending,
+    /// so a flood costs real handshakes as little as the cap allows.
     public mutating func evictionCandidate(window: Int = 64) -> Int? {
-        var oldest: Int?
+        var oldestWithoutSession: Int?
+        var oldestWithSession: Int?
         var seen = 0
         var probe = hand
         for _ in 0 ..< slotCount {
@@ -140,12 +146,17 @@ public struct FlowTable: ~Copyable {
             let entry = entries[probe]
             guard entry.occupied else { continue }
             if entry.finished { hand = probe; return probe }
-            if oldest.map({ entry.lastSeenSeconds < entries[$0].lastSeenSeconds }) ?? true { oldest = probe }
+            if entry.session < 0 {
+                if oldestWithoutSession.map({ entry.lastSeenSeconds < entries[$0].lastSeenSeconds }) ?? true { oldestWithoutSession = probe }
+            } else if oldestWithSession.map({ entry.lastSeenSeconds < entries[$0].lastSeenSeconds }) ?? true {
+                oldestWithSession = probe
+            }
             seen += 1
             if seen >= window { break }
         }
-        if let oldest { hand = oldest }
-        return oldest
+        let victim = oldestWithoutSession ?? oldestWithSession
+        if let victim { hand = victim }
+        return victim
     }
 
     /// Every occupied slot, for the end of input. Not for the packet path.

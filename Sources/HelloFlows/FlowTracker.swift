@@ -222,6 +222,9 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         case .duplicate:
             counters.segmentsRetransmitted += 1
             return
+        case .outOfWindow:
+            counters.segmentsOutOfWindow += 1
+            return
         case .tooFragmented:
             counters.hellosIncompleteGap += 1
             helloFailed(flow, fromLow: fromLow, state: .gap, now: now)
@@ -278,7 +281,10 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
                 directionDone(flow, fromLow: fromLow, now: now)
                 return nil
             case .midstream:
-                if flow.pointee.session < 0 && flow.pointee.clientSide == 0 { counters.flowsMidstream += 1 }
+                if flow.pointee.session < 0 && flow.pointee.clientSide == 0 && !flow.pointee.midstream {
+                    counters.flowsMidstream += 1
+                    flow.pointee.midstream = true
+                }
                 directionDone(flow, fromLow: fromLow, now: now)
                 return nil
             case .helloTooLarge:
@@ -539,7 +545,7 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         let low = flow.pointee.low.phase, high = flow.pointee.high.phase
         guard flow.pointee.session >= 0 else {
             if low == .done && high == .done && !flow.pointee.finished {
-                counters.flowsNotTLS += 1
+                if !flow.pointee.midstream { counters.flowsNotTLS += 1 }
                 flow.pointee.finished = true
             }
             return
@@ -594,6 +600,11 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
                     helloFailed(flow, fromLow: fromLow, state: .gap, now: now)
                 }
             }
+        }
+        // A flow that carried bytes but never a hello ends as "not TLS" (or mid-stream TLS).
+        if !flow.pointee.finished && flow.pointee.session < 0 && !flow.pointee.midstream
+            && (flow.pointee.low.phase != .fresh || flow.pointee.high.phase != .fresh) {
+            counters.flowsNotTLS += 1
         }
         if !flow.pointee.finished && flow.pointee.session >= 0 {
             let record = sessions.pointer(flow.pointee.session)

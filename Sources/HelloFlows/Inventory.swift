@@ -132,7 +132,7 @@ public struct Inventory: Sendable {
                 let highest = entry.offeredMaximum.keys.map { TLSVersion($0) }.min().map(\.name) ?? "an early version"
                 var sentence = "offers at most \(highest) as a client: upgrade"
                 if entry.refusedEarlyOnly > 0 {
-                    sentence += " (refused \(entry.refusedEarlyOnly)× by servers requiring \(threshold)+)"
+                    sentence += " (refused \(entry.refusedEarlyOnly) times by servers requiring \(threshold)+)"
                 }
                 return sentence
             }

@@ -21,7 +21,8 @@ public struct ReassemblyPool: ~Copyable {
     public enum Insert: Equatable {
         case added          // something new; `contiguous` may have grown
         case duplicate      // nothing new (retransmission)
-        case overBound      // the bytes lie past the bound: the hello is bigger than we keep
+        case overBound      // the bytes run past the bound: the hello is bigger than we keep
+        case outOfWindow    // the bytes start past the bound: not part of any hello we keep
         case tooFragmented  // more holes than `maximumExtents`
     }
 
@@ -94,7 +95,7 @@ public struct ReassemblyPool: ~Copyable {
                 offset = 0
             }
         }
-        guard offset < slotSize else { return .overBound }
+        guard offset < slotSize else { return .outOfWindow }
         let cut = min(source.count, slotSize - offset)
         let start = memory + Int(slot) * slotSize + offset
         for index in 0 ..< cut { start.storeBytes(of: span.loadUInt8(source.lowerBound + index), toByteOffset: index, as: UInt8.self) }

@@ -50,6 +50,8 @@ public struct HandshakeScanner: Sendable {
                 guard recordEnd <= end else { return .needMore(from: at) }
                 at = recordEnd
             case .alert:
+                // An alert is exactly level + description; a shorter record is not one.
+                guard header.length >= 2 else { return .notTLS }
                 guard payload + 2 <= end else { return .needMore(from: at) }
                 let alert = TLSAlert(level: span.loadUInt8(payload),
                                      description: AlertDescription(rawValue: span.loadUInt8(payload + 1)))

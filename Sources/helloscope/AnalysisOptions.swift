@@ -3,6 +3,7 @@ import Foundation
 import HelloFingerprint
 import HelloFlows
 import HelloOutput
+import HelloSyslog
 import HelloWire
 
 /// Options shared by `analyze` and `capture`: where results go and the tracker's limits.
@@ -43,6 +44,45 @@ struct AnalysisOptions: ParsableArguments {
     @Flag(name: .long, help: "Do not compute JA3/JA3S/JA4 fingerprints.")
     var noFingerprints = false
 
+    @Option(name: .long, help: "Send early-TLS alerts to syslog: unix:///dev/log, udp://H:P, tcp://H:P, tls://H:P (repeatable).")
+    var syslog: [String] = []
+
+    @Option(name: .long, help: "Syslog message format: rfc5424, rfc3164, cef, leef or json.")
+    var syslogFormat: String = "rfc5424"
+
+    @Option(name: .long, help: "Syslog facility (name or 0-23).")
+    var syslogFacility: String = "local4"
+
+    @Option(name: .long, help: "Syslog APP-NAME / tag.")
+    var syslogAppName: String = "helloscope"
+
+    @Option(name: .long, help: "Hostname in syslog messages (default: this host's name).")
+    var syslogHostname: String?
+
+    @Option(name: .long, help: "Largest syslog message in bytes; optional fields are dropped to fit (at least 256).")
+    var syslogMaxSize: Int = 1024
+
+    @Option(name: .long, help: "Alerts queued per destination while it is unreachable; past it they are dropped and counted.")
+    var syslogQueue: Int = 10_000
+
+    @Option(name: .long, help: "TLS syslog: CA file to check the server with.")
+    var syslogCA: String?
+
+    @Option(name: .long, help: "TLS syslog: client certificate (PEM).")
+    var syslogCert: String?
+
+    @Option(name: .long, help: "TLS syslog: client private key (PEM).")
+    var syslogKey: String?
+
+    @Option(name: .long, help: "TLS syslog: server name to check (default: the URL's host).")
+    var syslogServerName: String?
+
+    @Option(name: .long, help: "Seconds between reminders per early-TLS endpoint (0: none).")
+    var syslogReminder: Int = 3600
+
+    @Flag(name: .long, help: "Also send one alert per early-TLS session.")
+    var alertEverySession = false
+
     func validate() throws {
         guard TLSVersion(name: minVersion) != nil else {
             throw ValidationError("--min-version: '\(minVersion)' is not a version (use TLSv1.0 ... TLSv1.3 or 0xNNNN)")
@@ -52,6 +92,45 @@ struct AnalysisOptions: ParsableArguments {
             throw ValidationError("--reassembly-bound must be between 512 and 1048576 bytes")
         }
         guard maxReassemblyMemory >= 1 else { throw ValidationError("--max-reassembly-memory must be at least 1 (MiB)") }
+        guard syslogReminder >= 0 else { throw ValidationError("--syslog-reminder cannot be negative") }
+        guard syslogQueue >= 1 else { throw ValidationError("--syslog-queue must be at least 1") }
+        do {
+            for url in syslog { _ = try SyslogDestination(parsing: url) }
+            _ = try SyslogEncoder(options: try messageOptions())
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func messageOptions() throws -> SyslogMessageOptions {
+        SyslogMessageOptions(
+            format: try SyslogFormat(parsing: syslogFormat), facility: try SyslogFacility(parsing: syslogFacility),
+            appName: syslogAppName, hostname: syslogHostname ?? SyslogMessageOptions.localHostname(),
+            processID: String(getpid()), maximumBytes: syslogMaxSize, productVersion: HelloScope.configuration.version)
+    }
+
+    /// The alert feed, or nil without --syslog. Exits with a clear message if a TLS file is unreadable.
+    func syslogAlerts(roles: RoleTable) -> SyslogAlerts? {
+        guard !syslog.isEmpty else { return nil }
+        do {
+            let encoder = try SyslogEncoder(options: try messageOptions())
+            let tls = SyslogTLSOptions(caFile: syslogCA, certificateFile: syslogCert, privateKeyFile: syslogKey,
+                                       serverName: syslogServerName)
+            let senders = try syslog.map { url in
+                try SyslogSender(
+                    configuration: SyslogSenderConfiguration(destination: try SyslogDestination(parsing: url), tls: tls,
+                                                             queueCapacity: syslogQueue),
+                    encoder: encoder,
+                    healthHandler: { event in printError("syslog: \(event)") })
+            }
+            let policy = AlertPolicy(
+                configuration: .init(reminderIntervalNanos: syslogReminder > 0 ? Int64(syslogReminder) * 1_000_000_000 : nil,
+                                     alertEverySession: alertEverySession),
+                roles: roles)
+            return SyslogAlerts(policy: policy, senders: senders)
+        } catch {
+            fail("--syslog: \(error)", status: ExitStatus.usage)
+        }
     }
 
     func trackerConfiguration() -> TrackerConfiguration {
@@ -92,6 +171,7 @@ final class OutputHub: @unchecked Sendable {
     let roles: RoleTable
     private(set) var writeFailure: String?
     private(set) var sessions = 0
+    private let alerts: SyslogAlerts?
 
     init(options: AnalysisOptions, configuration: TrackerConfiguration) {
         self.options = options
@@ -105,6 +185,7 @@ final class OutputHub: @unchecked Sendable {
             }
         }
         writer = SessionJSON(roles: configuration.roles, labels: labels)
+        alerts = options.syslogAlerts(roles: configuration.roles)
         inventory = Inventory(roles: configuration.roles, policy: configuration.policy, labels: labels)
         do {
             json = try options.json.map { try OutputFile(path: $0) }
@@ -124,6 +205,21 @@ final class OutputHub: @unchecked Sendable {
         let findings = SessionJSON.findings(session, roles: roles).map(\.name)
         inventory.add(session, findings: findings)
         tally.add(session, roles: roles, findings: findings)
+        alerts?.add(session)
+    }
+
+    /// Reminders due by now (live capture calls this about once a second).
+    func tick(nowNanos: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        alerts?.tick(nowNanos: nowNanos)
+    }
+
+    /// A sensor health event for every syslog destination.
+    func report(_ event: SensorHealthEvent) {
+        lock.lock()
+        defer { lock.unlock() }
+        alerts?.report(event)
     }
 
     /// Writes buffered lines out (live capture calls this so results do not wait in memory).
@@ -159,6 +255,16 @@ final class OutputHub: @unchecked Sendable {
     func finish(counters: Counters, inputs: [String], warnings: [String], extraSummary: String = "") -> Int32 {
         lock.lock()
         defer { lock.unlock() }
+        var warnings = warnings
+        if let alerts {
+            alerts.finish()
+            // A dead collector must not hold the exit for long: flush within a deadline, then say what was lost.
+            for (sender, result) in zip(alerts.senders, alerts.close(timeout: .seconds(5))) where !result.flushed {
+                let warning = "syslog \(sender.configuration.destination): \(result.undelivered) alert(s) undelivered at exit"
+                warnings.append(warning)
+                printError("warning: " + warning)
+            }
+        }
         if let json {
             flushLocked(json)
             json.close()

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import HelloCapture
 import HelloFlows
+import HelloSyslog
 import HelloWire
 import Synchronization
 
@@ -114,8 +115,22 @@ struct Capture: ParsableCommand {
 
         let started = Date()
         var lastStats = Date()
+        var lastTick = Date()
+        var reportedDrops: UInt64 = 0
         while !control.stopRequested {
             Thread.sleep(forTimeInterval: 0.05)
+            if Date().timeIntervalSince(lastTick) >= 1 {
+                lastTick = Date()
+                hub.tick(nowNanos: Int64(lastTick.timeIntervalSince1970 * 1e9))
+                // New kernel or interface drops become a health event, at most once a second.
+                let statistics = workerStates.map(\.statistics).reduce(CaptureStatistics(), +)
+                let drops = statistics.droppedByKernel + statistics.droppedByInterface
+                if drops > reportedDrops {
+                    hub.report(.captureDrops(dropped: drops - reportedDrops, received: statistics.received,
+                                             interface: interface.joined(separator: ",")))
+                    reportedDrops = drops
+                }
+            }
             if let duration, Date().timeIntervalSince(started) >= duration { control.requestStop() }
             if statsInterval > 0, Date().timeIntervalSince(lastStats) >= Double(statsInterval) {
                 lastStats = Date()

@@ -6,7 +6,7 @@ struct HelloScope: ParsableCommand {
         commandName: "helloscope",
         abstract: "Passive TLS handshake analyzer: which versions are negotiated, and who still speaks early TLS.",
         version: "0.1.0",
-        subcommands: [Analyze.self, Capture.self]
+        subcommands: [Analyze.self, Capture.self, Report.self]
     )
 }
 

@@ -1,0 +1,483 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public struct SyslogSenderConfiguration: Sendable {
+    public var destination: SyslogDestination
+    public var tls: SyslogTLSOptions
+    /// Alerts waiting for the destination; past it new alerts are dropped and counted, and
+    /// the count is sent as a health event once the destination takes messages again.
+    public var queueCapacity: Int
+    /// Reconnect delay: doubles from `initialBackoff` up to `maximumBackoff`.
+    public var initialBackoff: Duration
+    public var maximumBackoff: Duration
+    public var connectTimeout: Duration
+
+    public static let defaultQueueCapacity = 10_000
+
+    public init(destination: SyslogDestination, tls: SyslogTLSOptions = SyslogTLSOptions(),
+                queueCapacity: Int = SyslogSenderConfiguration.defaultQueueCapacity,
+                initialBackoff: Duration = .milliseconds(100), maximumBackoff: Duration = .seconds(30),
+                connectTimeout: Duration = .seconds(5)) {
+        self.destination = destination
+        self.tls = tls
+        self.queueCapacity = max(1, queueCapacity)
+        self.initialBackoff = initialBackoff
+        self.maximumBackoff = maximumBackoff
+        self.connectTimeout = connectTimeout
+    }
+}
+
+public struct SyslogSenderStatistics: Sendable, Equatable {
+    /// Messages handed to the kernel (alerts and health events).
+    public var sent = 0
+    /// Alerts refused because the queue was full.
+    public var droppedQueueFull = 0
+    /// Alerts offered after `close` began, or still queued when its deadline passed.
+    public var droppedAtClose = 0
+    public var queued = 0
+    public var connections = 0
+    public var losses = 0
+    public var isConnected = false
+}
+
+public struct SyslogCloseResult: Sendable, Equatable {
+    /// Whether everything queued was sent before the deadline.
+    public var flushed: Bool
+    public var undelivered: Int
+}
+
+struct QueuedMessage: Sendable {
+    var event: SyslogEvent
+    var timestampNanos: Int64
+}
+
+/// First-in first-out without `removeFirst`'s O(n).
+struct MessageQueue: Sendable {
+    private var items: [QueuedMessage] = []
+    private var head = 0
+
+    var count: Int { items.count - head }
+    var isEmpty: Bool { count == 0 }
+
+    mutating func append(_ message: QueuedMessage) { items.append(message) }
+
+    mutating func popFirst() -> QueuedMessage? {
+        guard head < items.count else { return nil }
+        defer {
+            head += 1
+            if head > 64 && head * 2 > items.count {
+                items.removeFirst(head)
+                head = 0
+            }
+        }
+        return items[head]
+    }
+
+    mutating func prepend(_ messages: [QueuedMessage]) {
+        items = messages + items[head...]
+        head = 0
+    }
+}
+
+/// What producers and the I/O thread share, under one lock held for a few instructions.
+struct SenderSharedState: Sendable {
+    var alerts = MessageQueue()
+    var health: [QueuedMessage] = []
+    var inFlightAlerts = 0
+    var droppedUnreported = 0
+    var wakePending = false
+    var closing = false
+    var statistics = SyslogSenderStatistics()
+}
+
+/// Sends events to one syslog destination without ever blocking its caller.
+///
+/// `send` encodes nothing and does no I/O: it appends to a bounded queue under a lock
+/// and, if needed, wakes the sender's own event loop thread, which encodes, frames
+/// (RFC 6587 octet counting on TCP and TLS), writes, and reconnects with exponential
+/// backoff. Messages written while a TCP peer dies may be lost: syslog has no
+/// acknowledgements (RELP does; this is not RELP). A UDP destination is "lost" only when
+/// the kernel reports it (ICMP port unreachable on the connected socket).
+public final class SyslogSender: @unchecked Sendable {
+    // @unchecked: `shared` is a Mutex; every other `var` is touched on `eventLoop` only.
+    public let configuration: SyslogSenderConfiguration
+    public let encoder: SyslogEncoder
+    private let shared = Mutex(SenderSharedState())
+    private let group: MultiThreadedEventLoopGroup
+    private let eventLoop: any EventLoop
+    private let sslContext: NIOSSLContext?
+    private let healthHandler: (@Sendable (SensorHealthEvent) -> Void)?
+    private let clock: @Sendable () -> Int64
+
+    private var channel: (any Channel)?
+    /// Connected, and for TLS the handshake (with its name check) done.
+    private var isReady = false
+    private var connecting = false
+    private var writing = false
+    private var shutDown = false
+    private var reconnectTask: Scheduled<Void>?
+    private var backoff: Duration
+    private var lostAtNanos: Int64?
+    private var everConnected = false
+    private var closeWaiter: EventLoopPromise<Void>?
+
+    /// Largest number of messages written before waiting for the kernel to take them.
+    static let batchSize = 64
+
+    /// Throws when the TLS files cannot be read (a missing CA file is a startup error, not
+    /// a reason to retry forever). `healthHandler` runs on the sender's thread when the
+    /// destination is lost or regained (to log it, or report it to another destination).
+    public init(configuration: SyslogSenderConfiguration, encoder: SyslogEncoder,
+                clock: @escaping @Sendable () -> Int64 = SyslogSender.wallClockNanos,
+                healthHandler: (@Sendable (SensorHealthEvent) -> Void)? = nil) throws {
+        self.configuration = configuration
+        self.encoder = encoder
+        self.clock = clock
+        self.healthHandler = healthHandler
+        backoff = configuration.initialBackoff
+        if configuration.destination.transport == .tls {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.certificateVerification = .fullVerification
+            if let caFile = configuration.tls.caFile { tls.trustRoots = .file(caFile) }
+            if let certificateFile = configuration.tls.certificateFile {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) }
+                guard let keyFile = configuration.tls.privateKeyFile else {
+                    throw SyslogConfigurationError.badValue(option: "--syslog-tls-key", value: "", expected: "a key file for the client certificate")
+                }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+            }
+            sslContext = try NIOSSLContext(configuration: tls)
+        } else {
+            sslContext = nil
+        }
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        eventLoop = group.next()
+        eventLoop.execute { self.connect() }
+    }
+
+    public static func wallClockNanos() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
+    // MARK: Producer side (any thread, never blocks beyond a short lock)
+
+    /// Queues an alert; false when the queue was full (the alert is counted as dropped).
+    @discardableResult
+    public func send(_ alert: EarlyTLSAlert) -> Bool { enqueue(.alert(alert)) }
+
+    /// Queues a health event. Health events have their own small queue (the oldest go
+    /// first when it is full) so that a flood of alerts cannot hide them.
+    public func report(_ health: SensorHealthEvent) {
+        let message = QueuedMessage(event: .health(health), timestampNanos: clock())
+        let wake = shared.withLock { state -> Bool in
+            guard !state.closing else { return false }
+            if state.health.count >= 64 { state.health.removeFirst() }
+            state.health.append(message)
+            return Self.claimWake(&state)
+        }
+        if wake { eventLoop.execute { self.pump() } }
+    }
+
+    @discardableResult
+    public func enqueue(_ event: SyslogEvent) -> Bool {
+        if case .health(let health) = event {
+            report(health)
+            return true
+        }
+        let message = QueuedMessage(event: event, timestampNanos: clock())
+        let capacity = configuration.queueCapacity
+        let (accepted, wake) = shared.withLock { state -> (Bool, Bool) in
+            if state.closing {
+                state.statistics.droppedAtClose += 1
+                return (false, false)
+            }
+            guard state.alerts.count + state.inFlightAlerts < capacity else {
+                state.droppedUnreported += 1
+                state.statistics.droppedQueueFull += 1
+                return (false, false)
+            }
+            state.alerts.append(message)
+            return (true, Self.claimWake(&state))
+        }
+        if wake { eventLoop.execute { self.pump() } }
+        return accepted
+    }
+
+    private static func claimWake(_ state: inout SenderSharedState) -> Bool {
+        guard !state.wakePending else { return false }
+        state.wakePending = true
+        return true
+    }
+
+    public var statistics: SyslogSenderStatistics {
+        shared.withLock { state in
+            var statistics = state.statistics
+            statistics.queued = state.alerts.count + state.inFlightAlerts + state.health.count
+            return statistics
+        }
+    }
+
+    /// Stops taking alerts, sends what is queued until `timeout` passes, then closes the
+    /// connection and the sender's thread. Blocks; never call it on the sender's thread.
+    public func close(timeout: Duration) -> SyslogCloseResult {
+        let alreadyClosing = shared.withLock { state in
+            defer { state.closing = true }
+            return state.closing
+        }
+        guard !alreadyClosing else {
+            // Closed before (or being closed by another thread): report what is left.
+            let left = shared.withLock { $0.alerts.count + $0.inFlightAlerts + $0.health.count }
+            return SyslogCloseResult(flushed: left == 0, undelivered: left)
+        }
+        let promise = eventLoop.makePromise(of: Void.self)
+        eventLoop.execute {
+            self.closeWaiter = promise
+            self.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.nanoseconds))) {
+                self.finishClose()
+            }
+            self.pump()
+        }
+        try? promise.futureResult.wait()
+        let closed = eventLoop.submit { () -> EventLoopFuture<Void> in
+            self.shutDown = true
+            self.reconnectTask?.cancel()
+            guard let channel = self.channel else { return self.eventLoop.makeSucceededVoidFuture() }
+            return channel.close().recover { _ in }
+        }.flatMap { $0 }
+        try? closed.wait()
+        let undelivered = shared.withLock { state -> Int in
+            let left = state.alerts.count + state.inFlightAlerts
+            state.statistics.droppedAtClose += left
+            return left + state.health.count
+        }
+        try? group.syncShutdownGracefully()
+        return SyslogCloseResult(flushed: undelivered == 0, undelivered: undelivered)
+    }
+
+    // MARK: I/O side (on `eventLoop` only)
+
+    private func connect() {
+        guard channel == nil, !connecting, !shutDown else { return }
+        connecting = true
+        reconnectTask = nil
+        let destination = configuration.destination
+        let sslContext = self.sslContext
+        let serverName = configuration.tls.serverName ?? (Self.isIPAddress(destination.host) ? nil : destination.host)
+        let isDatagram = !destination.transport.isStream
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<Void> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                if let sslContext {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
+                }
+                try channel.pipeline.syncOperations.addHandler(SyslogChannelWatcher(sender: self, isDatagram: isDatagram))
+            }
+        }
+        let future: EventLoopFuture<any Channel>
+        switch destination.transport {
+        case .unix:
+            future = DatagramBootstrap(group: eventLoop).channelInitializer(initializer).connect(unixDomainSocketPath: destination.path)
+        case .udp:
+            future = DatagramBootstrap(group: eventLoop).channelInitializer(initializer).connect(host: destination.host, port: destination.port)
+        case .tcp, .tls:
+            future = ClientBootstrap(group: eventLoop)
+                .connectTimeout(.nanoseconds(Int64(configuration.connectTimeout.nanoseconds)))
+                .channelInitializer(initializer)
+                .connect(host: destination.host, port: destination.port)
+        }
+        future.whenComplete { result in
+            self.connecting = false
+            switch result {
+            case .success(let channel):
+                guard !self.shutDown else {
+                    channel.close(promise: nil)
+                    return
+                }
+                self.channel = channel
+                // TLS is ready when NIOSSL reports the handshake done (`SyslogChannelWatcher`).
+                if sslContext == nil { self.ready(channel) }
+            case .failure(let error):
+                self.lost(reason: "\(error)")
+            }
+        }
+    }
+
+    fileprivate func ready(_ readyChannel: any Channel) {
+        guard let channel, channel === readyChannel, !isReady else { return }
+        isReady = true
+        backoff = configuration.initialBackoff
+        let now = clock()
+        let regained: SensorHealthEvent? = shared.withLock { state in
+            state.statistics.connections += 1
+            state.statistics.isConnected = true
+            let dropped = state.droppedUnreported
+            let event: SensorHealthEvent?
+            if let lostAt = lostAtNanos, everConnected || dropped > 0 {
+                event = .destinationRegained(destination: configuration.destination.description,
+                                             downNanos: now - lostAt, droppedAlerts: dropped)
+            } else if dropped > 0 {
+                event = .alertsDropped(destination: configuration.destination.description, droppedAlerts: dropped)
+            } else {
+                event = nil
+            }
+            if let event {
+                state.droppedUnreported = 0
+                state.health.insert(QueuedMessage(event: .health(event), timestampNanos: now), at: 0)
+            }
+            return event
+        }
+        lostAtNanos = nil
+        everConnected = true
+        if let regained { healthHandler?(regained) }
+        pump()
+    }
+
+    /// The channel closed or a write failed: note it, and try again after the backoff.
+    fileprivate func lost(channel lostChannel: (any Channel)? = nil, reason: String) {
+        if let lostChannel {
+            guard let current = channel, current === lostChannel else { return }
+            current.close(promise: nil)
+        }
+        channel = nil
+        isReady = false
+        shared.withLock { $0.statistics.isConnected = false }
+        guard !shutDown else { return }
+        if lostAtNanos == nil {
+            lostAtNanos = clock()
+            shared.withLock { $0.statistics.losses += 1 }
+            healthHandler?(.destinationLost(destination: configuration.destination.description, reason: reason))
+        }
+        scheduleReconnect()
+    }
+
+    private func scheduleReconnect() {
+        guard !shutDown, reconnectTask == nil, !connecting else { return }
+        let delay = backoff
+        backoff = min(backoff * 2, configuration.maximumBackoff)
+        reconnectTask = eventLoop.scheduleTask(in: .nanoseconds(Int64(delay.nanoseconds))) { self.connect() }
+    }
+
+    private func finishClose() {
+        closeWaiter?.succeed()
+        closeWaiter = nil
+    }
+
+    /// Moves queued messages to the channel, one batch at a time.
+    fileprivate func pump() {
+        guard !writing else { return }
+        guard let channel, isReady, channel.isActive else {
+            let empty = shared.withLock { state in
+                state.wakePending = false
+                return state.alerts.isEmpty && state.health.isEmpty
+            }
+            if empty && closeWaiter != nil { finishClose() }
+            if channel == nil { scheduleReconnectIfIdle() }
+            return
+        }
+        let batch = shared.withLock { state -> [QueuedMessage] in
+            state.wakePending = false
+            var batch = state.health
+            state.health.removeAll()
+            while batch.count < Self.batchSize, let message = state.alerts.popFirst() { batch.append(message) }
+            state.inFlightAlerts = batch.count { if case .alert = $0.event { true } else { false } }
+            return batch
+        }
+        guard !batch.isEmpty else {
+            finishClose()
+            return
+        }
+        writing = true
+        let framed = configuration.destination.transport.isStream
+        var futures: [EventLoopFuture<Void>] = []
+        var stream = channel.allocator.buffer(capacity: 0)
+        for message in batch {
+            let bytes = encoder.encode(message.event, timestampNanos: message.timestampNanos)
+            if framed {
+                stream.writeString("\(bytes.count) ")
+                stream.writeBytes(bytes)
+            } else {
+                futures.append(channel.write(channel.allocator.buffer(bytes: bytes)))
+            }
+        }
+        if framed { futures.append(channel.write(stream)) }
+        channel.flush()
+        EventLoopFuture.whenAllComplete(futures, on: eventLoop).whenSuccess { results in
+            self.writing = false
+            // A datagram that failed is put back with those after it; a stream write fails whole.
+            let firstFailure = framed ? (results.contains { if case .failure = $0 { true } else { false } } ? 0 : nil)
+                : results.firstIndex { if case .failure = $0 { true } else { false } }
+            let sentCount = firstFailure ?? batch.count
+            let retry = Array(batch[sentCount...])
+            self.shared.withLock { state in
+                state.inFlightAlerts = 0
+                state.statistics.sent += sentCount
+                let health = retry.filter { if case .health = $0.event { true } else { false } }
+                state.health.insert(contentsOf: health, at: 0)
+                state.alerts.prepend(retry.filter { if case .alert = $0.event { true } else { false } })
+            }
+            if let firstFailure, case .failure(let error) = results[framed ? results.count - 1 : firstFailure] {
+                self.lost(channel: channel, reason: "\(error)")
+            } else {
+                self.pump()
+            }
+        }
+    }
+
+    private func scheduleReconnectIfIdle() {
+        if reconnectTask == nil && !connecting { scheduleReconnect() }
+    }
+
+    static func isIPAddress(_ host: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+    }
+}
+
+/// Notices a connection closing (rsyslog restarted: its FIN arrives here) and throws away
+/// anything the collector sends.
+final class SyslogChannelWatcher: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let sender: SyslogSender
+    private let isDatagram: Bool
+
+    init(sender: SyslogSender, isDatagram: Bool) {
+        self.sender = sender
+        self.isDatagram = isDatagram
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    func channelInactive(context: ChannelHandlerContext) {
+        sender.lost(channel: context.channel, reason: "connection closed")
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls { sender.ready(context.channel) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A connected UDP socket reports ICMP errors on reads too; the failed write decides.
+        if isDatagram { return }
+        sender.lost(channel: context.channel, reason: "\(error)")
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+
+/// Traffic and files chosen to hurt: each must give a clear result, keep what came before,
+/// stay within its bounds and never crash.
+@Suite struct HostileInputTests {
+    let client: [UInt8] = [10, 213, 20, 2]
+    let server: [UInt8] = [10, 213, 20, 1]
+
+    /// Runs analyze with an inventory, returning the sessions and the counters.
+    func analyze(_ file: URL, _ extra: [String] = []) throws -> (Helloscope.Result, [[String: Any]], [String: Int]) {
+        let inventory = Helloscope.temporaryFile(file.lastPathComponent + ".inventory.json")
+        defer { try? FileManager.default.removeItem(at: inventory) }
+        let result = try Helloscope.run(["analyze", "--quiet", "--json", "-", "--inventory", inventory.path] + extra + [file.path])
+        let document = (try? JSONSerialization.jsonObject(with: Data(contentsOf: inventory))) as? [String: Any]
+        return (result, try Helloscope.jsonLines(result.stdout), document?["counters"] as? [String: Int] ?? [:])
+    }
+
+    mutating func session(_ writer: inout PcapWriter, port: UInt16, hellos: RealHellos, clientSegments: [[UInt8]]? = nil) {
+        writer.append(TCPFrame.build(from: client, port, to: server, 4118, sequence: 99, flags: TCPFrame.syn))
+        var sequence: UInt32 = 100
+        for chunk in clientSegments ?? [hellos.clientHello] {
+            writer.append(TCPFrame.build(from: client, port, to: server, 4118, sequence: sequence, payload: chunk))
+            sequence &+= UInt32(chunk.count)
+        }
+        writer.append(TCPFrame.build(from: server, 4118, to: client, port, sequence: 5000, payload: hellos.serverHelloRecord))
+    }
+
+    @Test mutating func synFloodStaysUnderTheCapAndKeepsRealSessions() throws {
+        let hellos = try RealHellos.from("ds-agent-4118.pcap", session: 2)
+        var writer = PcapWriter()
+        let floodFlows = 1_000_000, realSessions = 40
+        for index in 0 ..< floodFlows {
+            let source: [UInt8] = [10, 214, UInt8(index >> 16 & 0xff), UInt8(index >> 8 & 0xff)]
+            writer.append(TCPFrame.build(from: source, UInt16(1024 + index & 0x7fff), to: server, 443,
+                                         sequence: UInt32(index), flags: TCPFrame.syn))
+            if index % (floodFlows / realSessions) == 0 { session(&writer, port: UInt16(30000 + index / 1000), hellos: hellos) }
+        }
+        let file = try writer.write("flood.pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (result, sessions, counters) = try analyze(file, ["--max-flows", "10000"])
+        #expect(result.status == 0)
+        #expect(sessions.count == realSessions)
+        #expect(sessions.allSatisfy { $0["status"] as? String == "negotiated" && $0["version"] as? String == "TLSv1.2" })
+        #expect((counters["flows_evicted"] ?? 0) >= floodFlows + realSessions - 10_000)
+        #expect((counters["flows"] ?? 0) == floodFlows + realSessions)
+        // Peak memory with the cap: measured by the kernel for the child process.
+        let rss = try peakResidentKiB(["analyze", "--quiet", "--max-flows", "10000", file.path])
+        #expect(rss < 96 * 1024, "peak RSS \(rss) KiB")
+    }
+
+    @Test mutating func helloClaimingMegabytesIsCountedNotBuffered() throws {
+        var hello = try RealHellos.from("ds-agent-4118.pcap", session: 2).clientHello
+        hello[6] = 0xff; hello[7] = 0xff; hello[8] = 0xff       // handshake length: 16 MiB
+        var writer = PcapWriter()
+        writer.append(TCPFrame.build(from: client, 40000, to: server, 4118, sequence: 100, payload: hello))
+        let file = try writer.write("huge-hello.pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (result, sessions, counters) = try analyze(file)
+        #expect(result.status == 0)
+        #expect(counters["hellos_over_reassembly_bound"] == 1)
+        #expect(sessions.first?["status"] as? String == "incomplete")
+        #expect(sessions.first?["client_hello"] as? String == "over_bound")
+    }
+
+    @Test mutating func helloDribbledOneBytePerSegmentStillClassifies() throws {
+        let hellos = try RealHellos.from("ds-agent-4118.pcap", session: 0)
+        var writer = PcapWriter()
+        session(&writer, port: 40001, hellos: hellos, clientSegments: hellos.clientHello.map { [$0] })
+        let file = try writer.write("dribble.pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (_, sessions, counters) = try analyze(file)
+        #expect(sessions.count == 1)
+        #expect(sessions.first?["version"] as? String == "TLSv1.0")
+        #expect(sessions.first?["client_hello_segments"] as? Int == hellos.clientHello.count)
+        #expect(counters["reassembly_started"] == 1)
+    }
+
+    @Test mutating func overlappingAndOutOfWindowSegmentsDoNotConfuseIt() throws {
+        let hellos = try RealHellos.from("ds-agent-4118.pcap", session: 3)
+        var writer = PcapWriter()
+        var random = SplitMix(seed: 7)
+        let hello = hellos.clientHello
+        writer.append(TCPFrame.build(from: client, 40002, to: server, 4118, sequence: 99, flags: TCPFrame.syn))
+        // 5000 pieces: random overlapping slices of the hello, and junk far outside the window.
+        for _ in 0 ..< 5000 {
+            if random.next() % 4 == 0 {
+                writer.append(TCPFrame.build(from: client, 40002, to: server, 4118, sequence: UInt32(truncatingIfNeeded: random.next()),
+                                             payload: [UInt8](repeating: 0x16, count: 40)))
+            } else {
+                let start = Int(random.next() % UInt64(hello.count))
+                let end = min(hello.count, start + 1 + Int(random.next() % 64))
+                writer.append(TCPFrame.build(from: client, 40002, to: server, 4118, sequence: 100 + UInt32(start), payload: Array(hello[start ..< end])))
+            }
+        }
+        writer.append(TCPFrame.build(from: client, 40002, to: server, 4118, sequence: 100, payload: hello))
+        writer.append(TCPFrame.build(from: server, 4118, to: client, 40002, sequence: 5000, payload: hellos.serverHelloRecord))
+        let file = try writer.write("overlap.pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (result, sessions, counters) = try analyze(file)
+        #expect(result.status == 0)
+        #expect(sessions.count == 1)
+        #expect(sessions.first?["version"] as? String == "TLSv1.3")
+        #expect((counters["segments_out_of_window"] ?? 0) + (counters["segments_retransmitted"] ?? 0) > 0)
+    }
+
+    @Test mutating func extensionOverrunningItsParentIsMalformedNotACrash() throws {
+        let hellos = try RealHellos.from("ds-agent-4118.pcap", session: 3)
+        var hello = hellos.clientHello
+        // Find the extensions block: record(5) + handshake(4) + version(2) + random(32) + session id + suites + compression.
+        var at = 5 + 4 + 2 + 32
+        at += 1 + Int(hello[at])
+        at += 2 + (Int(hello[at]) << 8 | Int(hello[at + 1]))
+        at += 1 + Int(hello[at])
+        let firstExtension = at + 2
+        hello[firstExtension + 2] = 0x7f   // first extension's length now runs past the block
+        var writer = PcapWriter()
+        session(&writer, port: 40003, hellos: RealHellos(clientHello: hello, serverHello: hellos.serverHello))
+        let file = try writer.write("overrun.pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (result, sessions, counters) = try analyze(file)
+        #expect(result.status == 0)
+        #expect(sessions.count == 1)
+        #expect((counters["extensions_malformed"] ?? 0) >= 1)
+        #expect(sessions.first?["version"] as? String == "TLSv1.3")
+    }
+
+    @Test mutating func retransmittedSessionIsOneSession() throws {
+        let hellos = try RealHellos.from("ds-agent-4118.pcap", session: 1)
+        var once = PcapWriter()
+        session(&once, port: 40004, hellos: hellos)
+        // Every frame twice, as a span port behind a retransmitting sender shows it.
+        var twice = PcapWriter()
+        var at = 24
+        let bytes = [UInt8](once.data)
+        while at + 16 <= bytes.count {
+            let length = Int(bytes[at + 8]) | Int(bytes[at + 9]) << 8
+            let frame = Array(bytes[at + 16 ..< at + 16 + length])
+            twice.append(frame); twice.append(frame)
+            at += 16 + length
+        }
+        let file = try twice.write("retransmitted.pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (_, sessions, counters) = try analyze(file)
+        #expect(sessions.count == 1)
+        #expect(sessions.first?["version"] as? String == "TLSv1.1")
+        #expect(counters["sessions"] == 1)
+    }
+
+    func peakResidentKiB(_ arguments: [String]) throws -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
+        process.arguments = ["-f", "%M", Helloscope.binary.path] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return Int(text.split(separator: "\n").last.map(String.init) ?? "") ?? .max
+    }
+}
+
+/// A fixed-seed generator, so every run sends the same hostile segments.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
