@@ -21,7 +21,9 @@ public struct SessionJSON {
                                  deepSecurityEndpoint: session.roleIndex != roles.otherIndex)
     }
 
-    public func write(_ session: SessionRecord, into out: inout JSONBytes) {
+    /// `findings`: the session's cipher audit (`findings(_:roles:)`), computed once by the caller
+    /// because the inventory and summary count it too.
+    public func write(_ session: SessionRecord, findings: [CipherFinding], into out: inout JSONBytes) {
         out.beginObject()
         out.timestamp("ts", nanos: session.firstSeenNanos)
         out.address("client", session.client)
@@ -88,7 +90,7 @@ public struct SessionJSON {
             out.null("cipher")
             out.null("cipher_code")
         }
-        writeFingerprints(session, &out)
+        writeFingerprints(session, findings: findings, &out)
         out.bool("hello_retry", session.helloRetry)
         out.bool("resumed", session.resumed)
         if let alert = session.alert {
@@ -108,7 +110,7 @@ public struct SessionJSON {
         out.bytes.append(UInt8(ascii: "\n"))
     }
 
-    private func writeFingerprints(_ session: SessionRecord, _ out: inout JSONBytes) {
+    private func writeFingerprints(_ session: SessionRecord, findings: [CipherFinding], _ out: inout JSONBytes) {
         let prints = session.fingerprints
         func field(_ key: StaticString, _ bytes: ShortBytes<32>) {
             if bytes.isEmpty { out.null(key) } else { out.key(key); out.quotedBytes(count: bytes.count) { bytes[$0] } }
@@ -135,7 +137,6 @@ public struct SessionJSON {
         } else {
             out.null("label")
         }
-        let findings = Self.findings(session, roles: roles)
         out.beginArray("cipher_findings")
         for finding in findings {
             out.element()

@@ -198,13 +198,14 @@ final class OutputHub: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         sessions += 1
+        let findings = SessionJSON.findings(session, roles: roles)
         if let json {
-            writer.write(session, into: &line)
+            writer.write(session, findings: findings, into: &line)
             if line.bytes.count >= 1 << 15 { flushLocked(json) }
         }
-        let findings = SessionJSON.findings(session, roles: roles).map(\.name)
-        inventory.add(session, findings: findings)
-        tally.add(session, roles: roles, findings: findings)
+        let names = findings.map(\.name)
+        inventory.add(session, findings: names)
+        tally.add(session, roles: roles, findings: names)
         alerts?.add(session)
     }
 
