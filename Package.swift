@@ -52,6 +52,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The packet path's throughput and allocations per stage (scripts/bench.sh).
+        .executableTarget(name: "helloscope-bench", dependencies: ["HelloWire", "HelloFlows", "HelloCapture"]),
         .testTarget(name: "HelloWireTests", dependencies: ["HelloWire"]),
         .testTarget(name: "HelloFlowsTests", dependencies: ["HelloFlows", "HelloWire"]),
         .testTarget(name: "HelloFingerprintTests", dependencies: ["HelloFingerprint", "HelloWire"]),

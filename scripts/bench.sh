@@ -1,41 +1,81 @@
 #!/usr/bin/env bash
 # Throughput and memory of `helloscope analyze` next to a bare libpcap read loop on the same
-# file, in the same run, alternating, median of RUNS. Generates the IMIX workload (about 1 GB,
-# deterministic) into bench-data/ if missing, and checks every session against its truth.
+# file, in the same run, alternating, median of RUNS; on two workloads generated (once,
+# deterministically) into bench-data/:
+#   imix        ~1 GB, ~25.7 k TLS sessions one after another, IMIX bulk data after each
+#               handshake, 5 % non-TLS noise, VLAN, IPv6, split (post-quantum) hellos, some
+#               out of order, some retransmitted;
+#   handshakes  ~360 MB, 200 k sessions (190 k TLS), ~190 k open at once, a few packets each.
+# Every session is checked against the generator's truth. Then the packet path's heap
+# allocations per packet, counted by scripts/bench/malloc-count.c (helloscope-bench).
+#   RUNS=5 scripts/bench.sh [imix|handshakes ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
+workloads=("$@"); [ ${#workloads[@]} -gt 0 ] || workloads=(imix handshakes)
 mkdir -p bench-data
 swift build -c release --product helloscope >&2
+swift build -c release --product helloscope-bench >&2
 gcc -O2 -o bench-data/pcap-count scripts/bench/pcap-count.c -lpcap
-workload=bench-data/imix.pcap
-[ -f "$workload" ] || python3 scripts/bench/synth.py "$workload" --sessions 27000 --truth bench-data/imix.truth.jsonl >&2
-cat "$workload" > /dev/null   # page cache, for both alike
+gcc -O2 -shared -fPIC -o bench-data/malloc-count.so scripts/bench/malloc-count.c
+
+generate() {
+    case "$1" in
+        imix) python3 scripts/bench/synth.py bench-data/imix.pcap --sessions 27000 --disorder \
+                  --truth bench-data/imix.truth.jsonl >&2 ;;
+        handshakes) python3 scripts/bench/synth.py bench-data/handshakes.pcap --sessions 200000 --bulk-packets 3 \
+                  --concurrency 190000 --disorder --handshake-acks --seed 2 --truth bench-data/handshakes.truth.jsonl >&2 ;;
+        *) echo "unknown workload $1 (imix, handshakes)" >&2; exit 64 ;;
+    esac
+}
 
 measure() {   # prints "seconds peak_kib"
     /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1
 }
-loop=(); scope=(); loop_rss=0; scope_rss=0
-for _ in $(seq "$RUNS"); do
-    read -r seconds rss < <(measure bench-data/pcap-count "$workload"); loop+=("$seconds"); loop_rss=$rss
-    read -r seconds rss < <(measure .build/release/helloscope analyze --quiet --json bench-data/imix.out.jsonl "$workload"); scope+=("$seconds"); scope_rss=$rss
-done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-loop_median=$(median "${loop[@]}"); scope_median=$(median "${scope[@]}")
-read -r packets bytes < <(bench-data/pcap-count "$workload" | awk '{print $1, $3}')
-python3 - "$packets" "$bytes" "$loop_median" "$scope_median" "$loop_rss" "$scope_rss" <<'PY'
+
+echo "## $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), RUNS=$RUNS"
+for workload in "${workloads[@]}"; do
+    file=bench-data/$workload.pcap
+    [ -f "$file" ] || generate "$workload"
+    cat "$file" > /dev/null   # page cache, for both alike
+    loop=(); scope=(); loop_rss=(); scope_rss=()
+    for _ in $(seq "$RUNS"); do
+        read -r seconds rss < <(measure bench-data/pcap-count "$file"); loop+=("$seconds"); loop_rss+=("$rss")
+        read -r seconds rss < <(measure .build/release/helloscope analyze --quiet --json "bench-data/$workload.out.jsonl" "$file")
+        scope+=("$seconds"); scope_rss+=("$rss")
+    done
+    read -r packets bytes < <(bench-data/pcap-count "$file" | awk '{print $1, $3}')
+    echo
+    echo "### $workload ($file)"
+    python3 - "$packets" "$bytes" "$(median "${loop[@]}")" "$(median "${scope[@]}")" \
+        "$(median "${loop_rss[@]}")" "$(printf '%s\n' "${scope_rss[@]}" | sort -n | tail -1)" <<'PY'
 import sys
-packets, size, loop, scope, loop_rss, scope_rss = int(sys.argv[1]), int(sys.argv[2]), *map(float, sys.argv[3:5]), *map(int, sys.argv[5:7])
-print(f"| program | median s | Mpkt/s | Gbit/s | peak RSS MiB |")
-print(f"|---|---|---|---|---|")
-for name, seconds, rss in (("bare libpcap loop", loop, loop_rss), ("helloscope analyze", scope, scope_rss)):
+packets, size = int(sys.argv[1]), int(sys.argv[2])
+loop, scope = float(sys.argv[3]), float(sys.argv[4])
+loop_rss, scope_rss = int(sys.argv[5]), int(sys.argv[6])
+print("| program | median s | Mpkt/s | Gbit/s | peak RSS MiB |")
+print("|---|---|---|---|---|")
+for name, seconds, rss in (("bare libpcap loop", loop, loop_rss), ("helloscope analyze --json", scope, scope_rss)):
     print(f"| {name} | {seconds:.2f} | {packets / seconds / 1e6:.2f} | {size * 8 / seconds / 1e9:.1f} | {rss / 1024:.0f} |")
-print(f"throughput ratio helloscope/loop: {loop / scope:.2f} ({packets} packets, {size / 1e9:.2f} GB)")
+print(f"\nthroughput ratio helloscope/loop: **{loop / scope:.2f}** ({packets} packets, {size / 1e9:.2f} GB; RSS: highest of the runs)")
 PY
-python3 - <<'PY'
-import json
-truth = {(t["client_port"], t["server_port"]): t["version_code"] for t in map(json.loads, open("bench-data/imix.truth.jsonl"))}
-got = {(s["client_port"], s["server_port"]): s["version_code"] for s in map(json.loads, open("bench-data/imix.out.jsonl"))}
-agree = sum(got.get(key) == value for key, value in truth.items())
+    python3 - "$workload" <<'PY'
+import ipaddress, json, sys
+workload = sys.argv[1]
+def key(line, client):
+    return (client, line["client_port"], line["server_port"])
+truth = {}
+for line in map(json.loads, open(f"bench-data/{workload}.truth.jsonl")):
+    client = str(ipaddress.ip_address(bytes.fromhex(line["client"]))) if "client" in line else None
+    truth[key(line, client)] = line["version_code"]
+got = {}
+for line in map(json.loads, open(f"bench-data/{workload}.out.jsonl")):
+    got[key(line, line["client"] if any(k[0] for k in list(truth)[:1]) else None)] = line["version_code"]
+agree = sum(got.get(k) == v for k, v in truth.items())
 print(f"sessions classified as generated: {agree} of {len(truth)}")
 PY
+    echo
+    echo "allocations on the packet path (helloscope-bench, decode + flow tracking + hellos, no output):"
+    LD_PRELOAD=$PWD/bench-data/malloc-count.so .build/release/helloscope-bench "$file" | sed -n '2,$p' | sed 's/^/    /'
+done

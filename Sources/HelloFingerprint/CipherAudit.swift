@@ -69,9 +69,45 @@ public struct CipherTraits: Sendable, Hashable {
     public var needsTLS12 = false
 
     /// Nil for codes the registry does not name and for the SCSVs, which are not suites.
+    /// A table look-up: the names are read once, not per session.
     public init?(_ suite: CipherSuite) {
-        guard !suite.isGREASE, let registered = suite.registryName?.description,
-              !registered.hasSuffix("_SCSV") else { return nil }
+        let packed = Self.registered[Int(suite.rawValue)]
+        guard packed & Self.knownBit != 0 else { return nil }
+        self.init(packed: packed)
+    }
+
+    private static let knownBit: UInt16 = 1 << 15
+
+    /// Every code's traits as bits (bit 15: the registry names it), read from the
+    /// registry names at first use.
+    private static let registered: [UInt16] = {
+        var table = [UInt16](repeating: 0, count: 1 << 16)
+        for code in UInt16.min ... UInt16.max {
+            let suite = CipherSuite(code)
+            guard !suite.isGREASE, let registered = suite.registryName?.description,
+                  !registered.hasSuffix("_SCSV") else { continue }
+            table[Int(code)] = CipherTraits(registryName: registered).packed | knownBit
+        }
+        return table
+    }()
+
+    private var flags: [Bool] {
+        [isNullEncryption, isAnonymous, isExport, isRC4, isSingleDES, isTripleDES, isMD5MAC, isSHA1MAC, isAEAD,
+         hasForwardSecrecy, isECDHE, isTLS13, needsTLS12]
+    }
+
+    private var packed: UInt16 {
+        flags.enumerated().reduce(0) { bits, flag in flag.element ? bits | 1 << flag.offset : bits }
+    }
+
+    private init(packed: UInt16) {
+        func bit(_ index: Int) -> Bool { packed & 1 << index != 0 }
+        isNullEncryption = bit(0); isAnonymous = bit(1); isExport = bit(2); isRC4 = bit(3); isSingleDES = bit(4)
+        isTripleDES = bit(5); isMD5MAC = bit(6); isSHA1MAC = bit(7); isAEAD = bit(8); hasForwardSecrecy = bit(9)
+        isECDHE = bit(10); isTLS13 = bit(11); needsTLS12 = bit(12)
+    }
+
+    private init(registryName registered: String) {
         let words = registered.split(separator: "_")
         let hasRegistryPrefix = words.first == "TLS" || words.first == "SSL"
         let kx: ArraySlice<Substring>
@@ -150,16 +186,23 @@ public enum CipherAudit {
     /// audit skips them). For an SSLv2-format hello, the 3-byte cipher specs whose first
     /// byte is 0 (the TLS suites an SSLv2-compatible hello offers), as 2-byte codes.
     public static func offeredSuites(hello: ClientHello, in span: borrowing RawSpan) -> [CipherSuite] {
-        guard hello.isSSLv2Format else {
-            return HelloLists.uint16s(span, hello.cipherSuites).map(CipherSuite.init(_:))
-        }
         var suites: [CipherSuite] = []
-        var offset = hello.cipherSuites.lowerBound
-        while offset + 3 <= hello.cipherSuites.upperBound {
-            if span.loadUInt8(offset) == 0 { suites.append(CipherSuite(span.loadUInt16(offset + 1))) }
-            offset += 3
-        }
+        forEachOfferedSuite(hello: hello, in: span) { suites.append($0) }
         return suites
+    }
+
+    /// `offeredSuites` one by one, without building an array (the packet path's way).
+    public static func forEachOfferedSuite(hello: ClientHello, in span: borrowing RawSpan, _ body: (CipherSuite) -> Void) {
+        let width = hello.isSSLv2Format ? 3 : 2
+        var offset = hello.cipherSuites.lowerBound
+        while offset + width <= hello.cipherSuites.upperBound {
+            if width == 2 {
+                body(CipherSuite(span.loadUInt16(offset)))
+            } else if span.loadUInt8(offset) == 0 {
+                body(CipherSuite(span.loadUInt16(offset + 1)))
+            }
+            offset += width
+        }
     }
 
     /// Findings for the negotiated `suite` at `version`, worst first (none for SSLv2). `offered` is the

@@ -51,24 +51,49 @@ public struct FlowEntry: Sendable {
 /// evictable entries a few slots per packet. Allocates once, at creation.
 public struct FlowTable: ~Copyable {
     public let maximumFlows: Int
-    public let slotCount: Int
-    private let entries: UnsafeMutablePointer<FlowEntry>
+    /// Slots at the cap: load at most three quarters keeps linear probes short.
+    public let finalSlotCount: Int
+    /// Slots now. The table starts small and doubles as flows arrive, so its memory
+    /// follows the flows open at once, not the cap.
+    public private(set) var slotCount: Int
+    private var entries: UnsafeMutablePointer<FlowEntry>
     public private(set) var count = 0
     private var hand = 0
+    public static let initialSlots = 4096
 
     public init(maximumFlows: Int) {
         self.maximumFlows = max(maximumFlows, 1)
-        // Load at most three quarters keeps linear probes short.
-        slotCount = self.maximumFlows + self.maximumFlows / 3 + 1
-        // Zeroed pages are an empty table (every field's zero is its empty value) and the
-        // kernel hands them out only when touched, so a large cap costs no memory up front.
-        guard let raw = calloc(slotCount, MemoryLayout<FlowEntry>.stride) else {
-            fatalError("cannot reserve the flow table (\(slotCount) slots)")
+        finalSlotCount = self.maximumFlows + self.maximumFlows / 3 + 1
+        slotCount = min(Self.initialSlots, finalSlotCount)
+        entries = Self.allocateSlots(slotCount)
+    }
+
+    /// Zeroed slots are empty ones (every field's zero is its empty value), and the kernel
+    /// hands calloc'd pages out only when touched.
+    private static func allocateSlots(_ count: Int) -> UnsafeMutablePointer<FlowEntry> {
+        guard let raw = calloc(count, MemoryLayout<FlowEntry>.stride) else {
+            fatalError("cannot reserve the flow table (\(count) slots)")
         }
-        entries = raw.bindMemory(to: FlowEntry.self, capacity: slotCount)
+        return raw.bindMemory(to: FlowEntry.self, capacity: count)
     }
 
     deinit { free(entries) }
+
+    /// Doubles the slots (up to the final count) and moves every flow to its new home.
+    /// Slot numbers change: callers find their flow again afterwards.
+    private mutating func grow() {
+        let oldEntries = entries
+        let oldCount = slotCount
+        slotCount = min(slotCount * 2, finalSlotCount)
+        entries = Self.allocateSlots(slotCount)
+        for index in 0 ..< oldCount where oldEntries[index].occupied {
+            var slot = home(oldEntries[index].key)
+            while entries[slot].occupied { slot = following(slot) }
+            (entries + slot).initialize(to: oldEntries[index])
+        }
+        free(oldEntries)
+        hand = 0
+    }
 
     /// Maps a hash onto the slots without a power-of-two size (Lemire's multiply-shift).
     @inline(__always)
@@ -96,12 +121,19 @@ public struct FlowTable: ~Copyable {
         }
     }
 
-    /// Claims the free slot `find` returned. The caller must have made room first.
-    public mutating func insert(_ key: FlowKey, at slot: Int) {
+    /// Claims the free slot `find` returned, or another if the table had to grow first;
+    /// returns the slot used. The caller must have made room first.
+    public mutating func insert(_ key: FlowKey, at slot: Int) -> Int {
         precondition(!isFull && !entries[slot].occupied)
+        var slot = slot
+        if (count + 1) * 4 > slotCount * 3 && slotCount < finalSlotCount {
+            grow()
+            slot = find(key).slot
+        }
         entries[slot] = FlowEntry(key: key)
         entries[slot].occupied = true
         count += 1
+        return slot
     }
 
     @inline(__always)
@@ -154,9 +186,10 @@ public struct FlowTable: ~Copyable {
             seen += 1
             if seen >= window { break }
         }
-        let victim = oldestWithoutSession ?? oldestWithSession
-        if let victim { hand = victim }
-        return victim
+        // The next search starts past this window: victims taken around the whole table,
+        // not from one neighbourhood, keep the probe runs elsewhere short.
+        hand = probe
+        return oldestWithoutSession ?? oldestWithSession
     }
 
     /// Every occupied slot, for the end of input. Not for the packet path.

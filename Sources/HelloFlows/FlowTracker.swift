@@ -29,6 +29,8 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
     private var sessions: SessionPool
     private let scanner: HandshakeScanner
     private let scratch: UnsafeMutableRawBufferPointer
+    /// Where fingerprint strings are written to be hashed (never longer: their lists are bounded).
+    private let fingerprintScratch: UnsafeMutableBufferPointer<UInt8>
     private var nowSeconds: UInt32 = 0
 
     public init(configuration: TrackerConfiguration, sink: consuming Sink) {
@@ -41,19 +43,28 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         sessions = SessionPool(capacity: configuration.maximumPendingSessions)
         scanner = HandshakeScanner(limit: configuration.reassemblyBound)
         scratch = .allocate(byteCount: configuration.reassemblyBound, alignment: 16)
+        fingerprintScratch = .allocate(capacity: 4096)
     }
 
-    deinit { scratch.deallocate() }
+    deinit {
+        scratch.deallocate()
+        fingerprintScratch.deallocate()
+    }
 
     public var activeFlows: Int { table.count }
 
     // MARK: Packets
 
     public mutating func process(frame: borrowing RawSpan, decoder: FrameDecoder, timestampNanos: Int64, wireLength: Int) {
+        process(decoded: decoder.decode(frame), frame: frame, timestampNanos: timestampNanos, wireLength: wireLength)
+    }
+
+    /// `process` for a frame already decoded (elsewhere, e.g. on a reader thread).
+    public mutating func process(decoded: FrameOutcome, frame: borrowing RawSpan, timestampNanos: Int64, wireLength: Int) {
         counters.packets += 1
         counters.bytes += wireLength
         let segment: TCPSegment
-        switch decoder.decode(frame) {
+        switch decoded {
         case .skipped(let reason):
             counters.count(reason)
             return
@@ -62,8 +73,8 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         }
         counters.tcpSegments += 1
         if segment.payloadCut { counters.payloadCut += 1 }
-        nowSeconds = UInt32(truncatingIfNeeded: timestampNanos / 1_000_000_000)
-        expireIdle(steps: 2, now: timestampNanos)
+        let second = UInt32(truncatingIfNeeded: timestampNanos / 1_000_000_000)
+        if second != nowSeconds { secondPassed(to: second, now: timestampNanos) }
 
         let (key, fromLow) = FlowKey.of(segment)
         var (slot, found) = table.find(key)
@@ -76,7 +87,7 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
                 endFlow(victim, status: .evicted, now: timestampNanos)
                 (slot, _) = table.find(key)
             }
-            table.insert(key, at: slot)
+            slot = table.insert(key, at: slot)
             counters.flowsCreated += 1
         }
         let flow = table.pointer(slot)
@@ -102,8 +113,8 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
 
     /// Lets time pass without packets (live capture, quiet link): idle flows still end.
     public mutating func tick(timestampNanos: Int64) {
-        nowSeconds = UInt32(truncatingIfNeeded: timestampNanos / 1_000_000_000)
-        expireIdle(steps: 256, now: timestampNanos)
+        let second = UInt32(truncatingIfNeeded: timestampNanos / 1_000_000_000)
+        if second != nowSeconds { secondPassed(to: second, now: timestampNanos) }
     }
 
     /// Ends every flow still open (end of input): pending sessions go out with the status
@@ -412,24 +423,34 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
             record.pointee.clientSessionID.assign(span, hello.sessionID)
             if let name = hello.extensions.serverName { record.pointee.serverName.assign(span, name) }
             if let protocols = hello.extensions.applicationProtocols { record.pointee.alpnOffered.assign(span, protocols) }
-            for suite in CipherAudit.offeredSuites(hello: hello, in: span) where !suite.isGREASE {
-                record.pointee.offeredSuites.append(suite.rawValue)
+            CipherAudit.forEachOfferedSuite(hello: hello, in: span) { suite in
+                if !suite.isGREASE { record.pointee.offeredSuites.append(suite.rawValue) }
             }
             if configuration.fingerprints {
-                if let ja3 = JA3(hello: hello, in: span) {
-                    record.pointee.fingerprints.ja3.assign(ja3.ja3)
-                    record.pointee.fingerprints.ja3String.assign(ja3.ja3String)
-                }
-                if let ja4 = JA4(hello: hello, in: span) {
-                    record.pointee.fingerprints.ja4.assign(ja4.ja4)
-                    record.pointee.fingerprints.ja4Raw.assign(ja4.ja4Raw)
-                }
+                fingerprintClient(hello, span, &record.pointee.fingerprints)
             }
         } catch {
             counters.hellosMalformed += 1
             record.pointee.clientHello = .malformed
         }
         maybeComplete(flow, now: now)
+    }
+
+    /// JA3 and JA4 of a ClientHello into the session's slot; its lists are kept for the raw strings.
+    private func fingerprintClient(_ hello: ClientHello, _ span: borrowing RawSpan, _ prints: inout SessionFingerprints) {
+        prints.inputs.readClient(hello, in: span)
+        let inputs = prints.inputs
+        let scratch = fingerprintScratch
+        prints.ja3.write { FingerprintText.ja3Hash(inputs, hello: hello, in: span, scratch: scratch, hash: $0) }
+        prints.ja4.write { FingerprintText.ja4(inputs, hello: hello, in: span, scratch: scratch, ja4: $0) }
+    }
+
+    /// JA3S of a ServerHello into the session's slot.
+    private func fingerprintServer(_ hello: ServerHello, _ span: borrowing RawSpan, _ prints: inout SessionFingerprints) {
+        prints.inputs.readServer(hello, in: span)
+        let inputs = prints.inputs
+        let scratch = fingerprintScratch
+        prints.ja3s.write { FingerprintText.ja3sHash(inputs, hello: hello, in: span, scratch: scratch, hash: $0) }
     }
 
     private mutating func onServerHello(
@@ -460,9 +481,8 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
             record.pointee.selectedVersion = hello.selectedVersion
             record.pointee.negotiated = hello.negotiatedVersion
             record.pointee.cipher = sslv2 ? nil : hello.cipherSuite
-            if configuration.fingerprints, let ja3s = JA3S(hello: hello, in: span) {
-                record.pointee.fingerprints.ja3s.assign(ja3s.ja3s)
-                record.pointee.fingerprints.ja3sString.assign(ja3s.ja3sString)
+            if configuration.fingerprints {
+                fingerprintServer(hello, span, &record.pointee.fingerprints)
             }
             if let protocols = hello.extensions.applicationProtocols, protocols.count > 1 {
                 let length = Int(span.loadUInt8(protocols.lowerBound))
@@ -627,6 +647,18 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         releaseBuffer(directionPointer(flow, fromLow: true))
         releaseBuffer(directionPointer(flow, fromLow: false))
         table.remove(slot)
+    }
+
+    /// The capture clock reached a new second: the idle sweep moves on by the share of the
+    /// table that makes one full pass per quarter of the idle timeout, so a flow ends at most
+    /// a quarter timeout late. Per second, not per packet: most packets cost no sweep at all.
+    private mutating func secondPassed(to second: UInt32, now: Int64) {
+        let elapsed = second > nowSeconds ? Int(second - nowSeconds) : 1
+        let first = nowSeconds == 0
+        nowSeconds = second
+        guard !first else { return }
+        let pass = max(Int(configuration.idleTimeoutSeconds) / 4, 1)
+        expireIdle(steps: min(table.slotCount, (table.slotCount * min(elapsed, pass) + pass - 1) / pass), now: now)
     }
 
     private mutating func expireIdle(steps: Int, now: Int64) {

@@ -18,32 +18,56 @@ public struct Inventory: Sendable {
         case client, server
     }
 
+    /// Compact on purpose: one per endpoint, and a span port shows hundreds of thousands
+    /// of them; the small collections allocate only past their second member.
     public struct Entry: Sendable {
         public var sessions = 0
-        public var negotiated: [UInt16: Int] = [:]
+        public var negotiated = SmallCounts<UInt16>()
         public var earlyTLSSessions = 0
         public var blamed = 0                 // early-TLS sessions this endpoint must fix
         public var refusedEarlyOnly = 0
-        public var offeredMaximum: [UInt16: Int] = [:]   // as a client: highest offered → count
+        public var offeredMaximum = SmallCounts<UInt16>()   // as a client: highest offered → count
         public var lowestNegotiated: TLSVersion?
         public var firstSeenNanos: Int64 = .max
         public var lastSeenNanos: Int64 = .min
-        public var peers: Set<IPAddress> = []
-        public var serviceRoles: Set<String> = []
-        public var ports: Set<UInt16> = []
+        public var peers = SmallSet<IPAddress>()
+        public var serviceRoles = SmallSet<String>()
+        public var ports = SmallSet<UInt16>()
         /// As a client: distinct fingerprints (JA4, else JA3) with what each offered.
-        public var fingerprints: [String: ClientFingerprint] = [:]
+        public var fingerprints: [ClientFingerprint] = []
         public var fingerprintsDropped = 0
         /// Cipher-audit finding name → sessions.
-        public var cipherFindings: [String: Int] = [:]
+        public var cipherFindings = SmallCounts<String>()
     }
 
+    /// One client fingerprint of an endpoint; the hashes kept as bytes, not strings.
     public struct ClientFingerprint: Sendable {
-        public var ja3: String?
-        public var ja4: String?
+        private var ja3Bytes = ShortBytes<32>()
+        private var ja4Bytes = ShortBytes<40>()
         public var label: String?
         public var sessions = 0
-        public var offeredMaximum: Set<UInt16> = []
+        public var offeredMaximum = SmallSet<UInt16>()
+
+        init(_ prints: borrowing SessionFingerprints) {
+            ja3Bytes = prints.ja3
+            ja4Bytes = prints.ja4
+        }
+
+        public var ja3: String? { ja3Bytes.isEmpty ? nil : ja3Bytes.string }
+        public var ja4: String? { ja4Bytes.isEmpty ? nil : ja4Bytes.string }
+
+        /// Same identity as `prints`: the JA4 when there is one, else the JA3.
+        func matches(_ prints: borrowing SessionFingerprints) -> Bool {
+            if !ja4Bytes.isEmpty { return Self.same(ja4Bytes, prints.ja4) }
+            if !prints.ja4.isEmpty { return false }
+            return Self.same(ja3Bytes, prints.ja3)
+        }
+
+        private static func same<let capacity: Int>(_ lhs: ShortBytes<capacity>, _ rhs: ShortBytes<capacity>) -> Bool {
+            guard lhs.count == rhs.count else { return false }
+            for index in 0 ..< lhs.count where lhs[index] != rhs[index] { return false }
+            return true
+        }
     }
 
     /// Distinct fingerprints kept per endpoint: a NAT or jump host may show many stacks.
@@ -80,45 +104,50 @@ public struct Inventory: Sendable {
 
     private mutating func update(_ key: Key, _ session: SessionRecord, service: String, peer: IPAddress, port: UInt16,
                                  blamed: Bool, findings: [String]) {
-        if entries[key] == nil && entries.count >= maximumEndpoints {
+        if entries.count >= maximumEndpoints && entries[key] == nil {
             endpointsDropped += 1
             return
         }
-        var entry = entries[key, default: Entry()]
+        // In place: a copy of the entry would copy each of its collections on write.
+        Self.update(&entries[key, default: Entry()], key: key, session, service: service, peer: peer, port: port,
+                    blamed: blamed, findings: findings, labels: labels)
+    }
+
+    private static func update(_ entry: inout Entry, key: Key, _ session: SessionRecord, service: String, peer: IPAddress,
+                               port: UInt16, blamed: Bool, findings: [String], labels: FingerprintLabels) {
         entry.sessions += 1
         if let version = session.negotiated {
-            entry.negotiated[version.rawValue, default: 0] += 1
+            entry.negotiated.add(version.rawValue)
             if entry.lowestNegotiated.map({ version < $0 }) ?? true { entry.lowestNegotiated = version }
         }
         if session.earlyTLS { entry.earlyTLSSessions += 1 }
         if blamed && (session.earlyTLS || session.verdict == .earlyOnlyRefused) { entry.blamed += 1 }
         if session.verdict == .earlyOnlyRefused { entry.refusedEarlyOnly += 1 }
         if key.side == .client, session.hasClientHello, let maximum = session.offered.maximum {
-            entry.offeredMaximum[maximum.rawValue, default: 0] += 1
+            entry.offeredMaximum.add(maximum.rawValue)
         }
         entry.firstSeenNanos = min(entry.firstSeenNanos, session.firstSeenNanos)
         entry.lastSeenNanos = max(entry.lastSeenNanos, session.firstSeenNanos)
         if entry.peers.count < Self.maximumPeersKept { entry.peers.insert(peer) }
         entry.serviceRoles.insert(service)
         entry.ports.insert(port)
-        for finding in findings { entry.cipherFindings[finding, default: 0] += 1 }
-        if key.side == .client {
-            let prints = session.fingerprints
-            let ja3 = prints.ja3.isEmpty ? nil : prints.ja3.string
-            let ja4 = prints.ja4.isEmpty ? nil : prints.ja4.string
-            if let identity = ja4 ?? ja3 {
-                if entry.fingerprints[identity] == nil && entry.fingerprints.count >= Self.maximumFingerprintsKept {
-                    entry.fingerprintsDropped += 1
-                } else {
-                    var print = entry.fingerprints[identity, default: ClientFingerprint(ja3: ja3, ja4: ja4)]
-                    print.label = labels.isEmpty ? nil : labels.label(ja3: ja3, ja4: ja4)
-                    print.sessions += 1
-                    if let maximum = session.offered.maximum, session.hasClientHello { print.offeredMaximum.insert(maximum.rawValue) }
-                    entry.fingerprints[identity] = print
-                }
-            }
+        for finding in findings { entry.cipherFindings.add(finding) }
+        guard key.side == .client, !session.fingerprints.ja3.isEmpty || !session.fingerprints.ja4.isEmpty else { return }
+        if let index = entry.fingerprints.firstIndex(where: { $0.matches(session.fingerprints) }) {
+            count(&entry.fingerprints[index], session)
+        } else if entry.fingerprints.count >= Self.maximumFingerprintsKept {
+            entry.fingerprintsDropped += 1
+        } else {
+            var print = ClientFingerprint(session.fingerprints)
+            if !labels.isEmpty { print.label = labels.label(ja3: print.ja3, ja4: print.ja4) }
+            count(&print, session)
+            entry.fingerprints.append(print)
         }
-        entries[key] = entry
+    }
+
+    private static func count(_ print: inout ClientFingerprint, _ session: SessionRecord) {
+        print.sessions += 1
+        if let maximum = session.offered.maximum, session.hasClientHello { print.offeredMaximum.insert(maximum.rawValue) }
     }
 
     /// True when the endpoint needs action.

@@ -63,18 +63,28 @@ public struct RoleTable: Sendable {
     /// The first rule whose port is the server's (else the client's) and whose SNI
     /// patterns, if any, match. Runs once per session, not per packet.
     public func classify(serverPort: UInt16, clientPort: UInt16, serverName: ShortBytes<255>) -> Match {
-        for (listenerIsServer, port) in [(true, serverPort), (false, clientPort)] {
-            for index in 0 ..< otherIndex where rules[index].port == port {
-                if patterns[index].isEmpty || patterns[index].contains(where: { Self.glob($0, serverName.lowercasedBytes) }) {
-                    return Match(index: index, listenerIsServer: listenerIsServer)
+        var lowered = InlineArray<255, UInt8>(repeating: 0)
+        for index in 0 ..< serverName.count { lowered[index] = serverName.lowercased(serverName[index]) }
+        return withUnsafeBytes(of: &lowered) { raw in
+            let name = UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[0 ..< serverName.count])
+            for listenerIsServer in [true, false] {
+                let port = listenerIsServer ? serverPort : clientPort
+                for index in 0 ..< otherIndex where rules[index].port == port {
+                    if patterns[index].isEmpty || patterns[index].contains(where: { Self.glob($0, name) }) {
+                        return Match(index: index, listenerIsServer: listenerIsServer)
+                    }
                 }
             }
+            return Match(index: otherIndex, listenerIsServer: true)
         }
-        return Match(index: otherIndex, listenerIsServer: true)
+    }
+
+    static func glob(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
+        text.withUnsafeBufferPointer { glob(pattern, $0) }
     }
 
     /// `*` matches any run of one or more bytes; everything else matches itself.
-    static func glob(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
+    static func glob(_ pattern: [UInt8], _ text: UnsafeBufferPointer<UInt8>) -> Bool {
         func match(_ p: Int, _ t: Int) -> Bool {
             if p == pattern.count { return t == text.count }
             if pattern[p] == UInt8(ascii: "*") {

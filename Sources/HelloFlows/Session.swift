@@ -1,3 +1,4 @@
+import HelloFingerprint
 import HelloWire
 
 /// How a session's handshake ended, as far as the capture shows.
@@ -45,6 +46,19 @@ public struct ShortBytes<let capacity: Int>: Sendable {
     }
 
     public subscript(index: Int) -> UInt8 { storage[index] }
+
+    /// The bytes held, in place.
+    public func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        // Through the span: `withUnsafeBytes(of:)` would copy the whole storage first.
+        storage.span.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0 ..< count])) }
+    }
+
+    /// Lets `body` write straight into the storage; it returns how many bytes it wrote.
+    public mutating func write(_ body: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
+        count = withUnsafeMutableBytes(of: &storage) { raw in
+            min(body(raw.bindMemory(to: UInt8.self)), capacity)
+        }
+    }
 
     public var isEmpty: Bool { count == 0 }
 
@@ -94,16 +108,15 @@ public struct OfferedSuites: Sendable {
     public var suites: [CipherSuite] { (0 ..< count).map { CipherSuite(storage[$0]) } }
 }
 
-/// Fingerprints of a session's hellos (JA3/JA3S per Salesforce, JA4 per FoxIO, BSD-3-Clause),
-/// with the raw strings behind them, cut at their capacity (a hello offering hundreds of
-/// suites has a long JA3 string; the hash is always whole).
+/// Fingerprints of a session's hellos (JA3/JA3S per Salesforce, JA4 per FoxIO, BSD-3-Clause):
+/// the hashes, and the lists they were made from, from which the raw strings (`ja3_string`,
+/// `ja4_r`, `ja3s_string`) are written when the session is output. Empty when fingerprints
+/// are off or the hello is in SSLv2 format.
 public struct SessionFingerprints: Sendable {
     public var ja3 = ShortBytes<32>()
-    public var ja3String = ShortBytes<1024>()
     public var ja4 = ShortBytes<40>()
-    public var ja4Raw = ShortBytes<1024>()
     public var ja3s = ShortBytes<32>()
-    public var ja3sString = ShortBytes<256>()
+    public var inputs = FingerprintInputs()
 
     public init() {}
 }

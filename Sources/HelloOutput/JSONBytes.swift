@@ -45,7 +45,7 @@ public struct JSONBytes {
     public mutating func key(dynamic name: String) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         var name = name
-        name.withUTF8 { utf8 in quotedBytes(count: utf8.count) { utf8[$0] } }
+        name.withUTF8 { quotedBytes($0) }
         bytes.append(UInt8(ascii: ":"))
         needsComma = true
     }
@@ -150,6 +150,33 @@ public struct JSONBytes {
             }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// `quotedBytes` over a buffer: runs that need no escape are copied whole.
+    public mutating func quotedBytes(_ buffer: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        var runStart = 0
+        for index in 0 ..< buffer.count {
+            let byte = buffer[index]
+            guard byte < 0x20 || byte >= 0x7f || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart ..< index]))
+            escape(byte)
+            runStart = index + 1
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart ..< buffer.count]))
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func escape(_ byte: UInt8) {
+        let digits: StaticString = "0123456789abcdef"
+        if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(byte)
+        } else {
+            appendStatic("\\u00")
+            bytes.append(digits.utf8Start[Int(byte >> 4)])
+            bytes.append(digits.utf8Start[Int(byte & 0xf)])
+        }
     }
 
     public mutating func address(_ key: StaticString, _ value: IPAddress) {

@@ -79,7 +79,7 @@ public func inventoryJSON(_ inventory: Inventory, counters: Counters, inputs: [S
         }
         if key.side == .client {
             out.beginArray("fingerprints")
-            for (_, print) in entry.fingerprints.sorted(by: { $0.value.sessions > $1.value.sessions }) {
+            for print in entry.fingerprints.sorted(by: { $0.sessions > $1.sessions }) {
                 out.element()
                 out.beginObject()
                 if let ja4 = print.ja4 { out.key("ja4"); quote(ja4, &out) } else { out.null("ja4") }
@@ -128,7 +128,7 @@ public func inventoryJSON(_ inventory: Inventory, counters: Counters, inputs: [S
 
 func quote(_ text: String, _ out: inout JSONBytes) {
     var text = text
-    text.withUTF8 { utf8 in out.quotedBytes(count: utf8.count) { utf8[$0] } }
+    text.withUTF8 { out.quotedBytes($0) }
 }
 
 /// The human summary: versions × roles, endpoints to act on, counters.

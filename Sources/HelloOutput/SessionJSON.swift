@@ -51,13 +51,13 @@ public struct SessionJSON {
         if session.serverName.isEmpty {
             out.null("sni")
         } else {
-            out.key("sni"); out.quotedBytes(count: session.serverName.count) { session.serverName[$0] }
+            out.key("sni"); session.serverName.withBytes { out.quotedBytes($0) }
         }
         writeALPNList(session, &out)
         if session.alpnSelected.isEmpty {
             out.null("alpn")
         } else {
-            out.key("alpn"); out.quotedBytes(count: session.alpnSelected.count) { session.alpnSelected[$0] }
+            out.key("alpn"); session.alpnSelected.withBytes { out.quotedBytes($0) }
         }
         out.staticString("client_hello", helloName(session.clientHello))
         out.staticString("client_hello_format", session.hasClientHello ? (session.clientHelloSSLv2Format ? "sslv2" : "tls") : nil)
@@ -111,28 +111,20 @@ public struct SessionJSON {
     }
 
     private func writeFingerprints(_ session: SessionRecord, findings: [CipherFinding], _ out: inout JSONBytes) {
-        let prints = session.fingerprints
-        func field(_ key: StaticString, _ bytes: ShortBytes<32>) {
-            if bytes.isEmpty { out.null(key) } else { out.key(key); out.quotedBytes(count: bytes.count) { bytes[$0] } }
+        func field<let capacity: Int>(_ key: StaticString, _ bytes: borrowing ShortBytes<capacity>) {
+            if bytes.isEmpty { out.null(key) } else { out.key(key); bytes.withBytes { out.quotedBytes($0) } }
         }
-        field("ja3", prints.ja3)
-        if prints.ja3String.isEmpty { out.null("ja3_string") } else {
-            out.key("ja3_string"); out.quotedBytes(count: prints.ja3String.count) { prints.ja3String[$0] }
-        }
-        if prints.ja4.isEmpty { out.null("ja4") } else {
-            out.key("ja4"); out.quotedBytes(count: prints.ja4.count) { prints.ja4[$0] }
-        }
-        if prints.ja4Raw.isEmpty { out.null("ja4_r") } else {
-            out.key("ja4_r"); out.quotedBytes(count: prints.ja4Raw.count) { prints.ja4Raw[$0] }
-        }
-        field("ja3s", prints.ja3s)
-        if prints.ja3sString.isEmpty { out.null("ja3s_string") } else {
-            out.key("ja3s_string"); out.quotedBytes(count: prints.ja3sString.count) { prints.ja3sString[$0] }
-        }
+        let inputs = session.fingerprints.inputs
+        field("ja3", session.fingerprints.ja3)
+        rawString("ja3_string", session.fingerprints.ja3.isEmpty, &out) { FingerprintText.writeJA3(inputs, into: $0) }
+        field("ja4", session.fingerprints.ja4)
+        rawString("ja4_r", session.fingerprints.ja4.isEmpty, &out) { FingerprintText.writeJA4Raw(inputs, into: $0).count }
+        field("ja3s", session.fingerprints.ja3s)
+        rawString("ja3s_string", session.fingerprints.ja3s.isEmpty, &out) { FingerprintText.writeJA3S(inputs, into: $0) }
         if labels.isEmpty {
             out.null("label")
-        } else if let label = labels.label(ja3: prints.ja3.isEmpty ? nil : prints.ja3.string,
-                                           ja4: prints.ja4.isEmpty ? nil : prints.ja4.string) {
+        } else if let label = labels.label(ja3: session.fingerprints.ja3.isEmpty ? nil : session.fingerprints.ja3.string,
+                                           ja4: session.fingerprints.ja4.isEmpty ? nil : session.fingerprints.ja4.string) {
             out.key("label"); quoted(label, &out)
         } else {
             out.null("label")
@@ -150,6 +142,20 @@ public struct SessionJSON {
             out.bool("ds_strong_cipher", CipherAudit.isDeepSecurityStrong(version: version, suite: cipher))
         } else {
             out.null("ds_strong_cipher")
+        }
+    }
+
+    /// A fingerprint's raw string, written from the session's lists (null without its hash).
+    private func rawString(
+        _ key: StaticString, _ missing: Bool, _ out: inout JSONBytes, _ write: (UnsafeMutableBufferPointer<UInt8>) -> Int
+    ) {
+        guard !missing else { return out.null(key) }
+        var text = InlineArray<4096, UInt8>(repeating: 0)
+        withUnsafeMutableBytes(of: &text) { raw in
+            let buffer = raw.bindMemory(to: UInt8.self)
+            let count = write(buffer)
+            out.key(key)
+            out.quotedBytes(UnsafeBufferPointer(rebasing: buffer[0 ..< count]))
         }
     }
 
@@ -181,7 +187,7 @@ public struct SessionJSON {
 
     private func quoted(_ text: String, _ out: inout JSONBytes) {
         var text = text
-        text.withUTF8 { utf8 in out.quotedBytes(count: utf8.count) { utf8[$0] } }
+        text.withUTF8 { out.quotedBytes($0) }
     }
 
     private func writeNumber(_ value: Int, _ out: inout JSONBytes) {

@@ -29,7 +29,20 @@ public struct FrameDecoder: Sendable {
         // The end of the innermost header's claimed extent; trailing Ethernet padding and
         // tunnel trailers lie beyond it.
         var end = frame.byteCount
-        var layer = firstLayer(frame)
+        // Most frames on most links: untagged Ethernet, then IPv4. Straight to the same
+        // IPv4 and TCP steps the walk below would reach, without the walk.
+        if linkType == .ethernet, end >= 34, frame.loadUInt16(12) == 0x0800 {
+            switch decodeIPv4(at: 14, end: &end, frame, &segment) {
+            case .tcp(let tcpStart): return decodeTCP(at: tcpStart, end: end, frame, &segment)
+            case .next(let next): return walk(from: next, end: end, frame, &segment)
+            }
+        }
+        return walk(from: firstLayer(frame), end: end, frame, &segment)
+    }
+
+    private func walk(from first: Layer, end: Int, _ frame: borrowing RawSpan, _ segment: inout TCPSegment) -> FrameOutcome {
+        var end = end
+        var layer = first
         for _ in 0 ..< Self.maximumLayers {
             switch layer {
             case .skipped(let reason):

@@ -4,6 +4,7 @@
 handshake, VLAN-tagged and IPv6 sessions, split ClientHellos and non-TLS noise.
 
 Usage: synth.py OUT.pcap --sessions N [--bulk-packets K] [--seed S] [--truth OUT.truth.jsonl]
+                [--concurrency C] [--disorder] [--handshake-acks]
 The truth file holds one line per TLS session with the version the generator negotiated.
 """
 import argparse, json, random, struct
@@ -65,6 +66,61 @@ class Writer:
         self.file.write(struct.pack("<IIII", seconds, int((self.time - seconds) * 1e6), len(packet), len(packet)) + packet)
         self.packets += 1
 
+def session_packets(index, rng, args, imix, truth):
+    """One session's packets in wire order, each a (src, dst, sport, dport, seq, ack, flags, payload, vlan, v6) tuple."""
+    ports = [4118, 4119, 4120, 4122, 443]
+    v6 = index % 10 == 3
+    vlan = 100 + index % 7 if index % 10 == 5 else None
+    if v6:
+        client = bytes([0xfd, 0, 2, 0x13] + [0] * 8) + struct.pack("!I", index + 1)
+        server = bytes([0xfd, 0, 2, 0x13] + [0] * 11 + [1])
+    else:
+        client = struct.pack("!I", 0x0ad50000 + index % 60000 + 2) if args.concurrency == 1 else struct.pack("!I", 0x0b000000 + index)
+        server = struct.pack("!I", 0x0ad5ff01)
+    sport = 20000 + index % 40000
+    dport = ports[index % len(ports)]
+    noise = rng.random() < args.noise
+    version = rng.choices([v for v, _ in VERSIONS], [w for _, w in VERSIONS])[0]
+    cseq, sseq = rng.getrandbits(32), rng.getrandbits(32)
+    out = []
+    w = lambda *a: out.append(a + (vlan, v6))
+    w(client, server, sport, dport, cseq, 0, 0x02, b"")
+    w(server, client, dport, sport, sseq, cseq + 1, 0x12, b"")
+    cseq += 1; sseq += 1
+    if args.handshake_acks:
+        w(client, server, sport, dport, cseq, sseq, 0x10, b"")
+    if noise:
+        request = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
+        w(client, server, sport, dport, cseq, sseq, 0x18, request); cseq += len(request)
+    else:
+        hello = client_hello(rng, version, b"agents.deepsecurity.trendmicro.com" if dport == 443 else b"bench.example", pq=(index % 20 == 7))
+        segments = []
+        for start in range(0, len(hello), 1400):
+            chunk = hello[start:start + 1400]
+            segments.append((client, server, sport, dport, cseq, sseq, 0x18, chunk)); cseq += len(chunk)
+        if args.disorder and len(segments) > 1 and index % 40 == 7:
+            segments.reverse()                       # a split hello whose parts arrive out of order
+        if args.disorder and index % 50 == 13:
+            segments.insert(1, segments[0])          # a retransmitted hello segment
+        for segment in segments:
+            w(*segment)
+        if args.handshake_acks:
+            w(server, client, dport, sport, sseq, cseq, 0x10, b"")
+        answer = server_hello(rng, version)
+        w(server, client, dport, sport, sseq, cseq, 0x18, answer); sseq += len(answer)
+        if truth:
+            truth.write(json.dumps({"client_port": sport, "server_port": dport, "client": client.hex(),
+                                    "version_code": f"0x{version:04x}"}) + "\n")
+    for _ in range(args.bulk_packets):
+        size = rng.choice(imix)
+        payload = b"\x17\x03\x03" + bytes(max(0, size - 57))
+        w(server, client, dport, sport, sseq, cseq, 0x10, payload); sseq += len(payload)
+    w(client, server, sport, dport, cseq, sseq, 0x11, b"")
+    w(server, client, dport, sport, sseq, cseq + 1, 0x11, b"")
+    if args.handshake_acks:
+        w(client, server, sport, dport, cseq + 1, sseq + 1, 0x10, b"")
+    return out
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
@@ -73,48 +129,42 @@ def main():
     parser.add_argument("--noise", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--truth")
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="sessions open at once: their packets interleave (1: one after another)")
+    parser.add_argument("--disorder", action="store_true",
+                        help="some split hellos out of order, some hello segments retransmitted")
+    parser.add_argument("--handshake-acks", action="store_true", help="pure ACKs as a real stack sends them")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     writer = Writer(args.out)
     truth = open(args.truth, "w") if args.truth else None
-    ports = [4118, 4119, 4120, 4122, 443]
     imix = [size for size, weight in IMIX for _ in range(weight)]
-    for index in range(args.sessions):
-        v6 = index % 10 == 3
-        vlan = 100 + index % 7 if index % 10 == 5 else None
-        if v6:
-            client = bytes([0xfd, 0, 2, 0x13] + [0] * 8) + struct.pack("!I", index + 1)
-            server = bytes([0xfd, 0, 2, 0x13] + [0] * 11 + [1])
-        else:
-            client = struct.pack("!I", 0x0ad50000 + index % 60000 + 2)
-            server = struct.pack("!I", 0x0ad5ff01)
-        sport = 20000 + index % 40000
-        dport = ports[index % len(ports)]
-        noise = rng.random() < args.noise
-        version = rng.choices([v for v, _ in VERSIONS], [w for _, w in VERSIONS])[0]
-        cseq, sseq = rng.getrandbits(32), rng.getrandbits(32)
-        w = lambda *a, **k: writer.frame(*a, vlan=vlan, v6=v6, **k)
-        w(client, server, sport, dport, cseq, 0, 0x02, b"")
-        w(server, client, dport, sport, sseq, cseq + 1, 0x12, b"")
-        cseq += 1; sseq += 1
-        if noise:
-            request = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
-            w(client, server, sport, dport, cseq, sseq, 0x18, request); cseq += len(request)
-        else:
-            hello = client_hello(rng, version, b"agents.deepsecurity.trendmicro.com" if dport == 443 else b"bench.example", pq=(index % 20 == 7))
-            for start in range(0, len(hello), 1400):
-                chunk = hello[start:start + 1400]
-                w(client, server, sport, dport, cseq, sseq, 0x18, chunk); cseq += len(chunk)
-            answer = server_hello(rng, version)
-            w(server, client, dport, sport, sseq, cseq, 0x18, answer); sseq += len(answer)
-            if truth:
-                truth.write(json.dumps({"client_port": sport, "server_port": dport, "version_code": f"0x{version:04x}"}) + "\n")
-        for _ in range(args.bulk_packets):
-            size = rng.choice(imix)
-            payload = b"\x17\x03\x03" + bytes(max(0, size - 57))
-            w(server, client, dport, sport, sseq, cseq, 0x10, payload); sseq += len(payload)
-        w(client, server, sport, dport, cseq, sseq, 0x11, b"")
-        w(server, client, dport, sport, sseq, cseq + 1, 0x11, b"")
+    if args.concurrency == 1:
+        for index in range(args.sessions):
+            for packet in session_packets(index, rng, args, imix, truth):
+                writer.frame(*packet[:8], vlan=packet[8], v6=packet[9])
+    else:
+        # Open `concurrency` sessions, then take the next packet of a randomly chosen open
+        # session until all have ended; a new session opens when one ends.
+        pending = iter(range(args.sessions))
+        open_sessions = []
+        def start():
+            index = next(pending, None)
+            if index is not None:
+                open_sessions.append([session_packets(index, rng, args, imix, truth), 0])
+        for _ in range(args.concurrency):
+            start()
+        while open_sessions:
+            slot = rng.randrange(len(open_sessions))
+            packets, at = open_sessions[slot]
+            packet = packets[at]
+            writer.frame(*packet[:8], vlan=packet[8], v6=packet[9])
+            if at + 1 == len(packets):
+                open_sessions[slot] = open_sessions[-1]
+                open_sessions.pop()
+                start()
+            else:
+                open_sessions[slot][1] = at + 1
     writer.file.close()
     print(f"{args.out}: {writer.packets} packets")
 

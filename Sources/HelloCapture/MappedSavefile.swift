@@ -1,0 +1,385 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// Reads the records of a classic pcap file straight out of the page cache: the file is
+/// mapped a window at a time and each packet is handed over where it lies, so reading
+/// costs neither a system call nor a copy per packet (libpcap's savefile reader does a
+/// `fread` into its own buffer for each one). Checks every record as libpcap does and
+/// words its errors the same way.
+///
+/// A file that grows while it is read (a `tcpdump -w` still running) is read on to its
+/// new end. A file cut shorter while it is read would fault on the pages that vanished:
+/// a SIGBUS handler maps zero pages there instead and the reader stops with `.damaged`,
+/// keeping everything before.
+/// Immutable after `init` (the read loops keep their state in locals), so a pipelined
+/// read may run on a second thread.
+final class MappedSavefile: @unchecked Sendable {
+    let path: String
+    private let descriptor: Int32
+    private let initialSize: Int
+    private let swapped: Bool
+    private let nanosecondStamps: Bool
+    private let snapshotLength: Int
+
+    static let windowBytes = 2 << 20
+    /// libpcap's largest capture length for the link types HelloScope reads (`max_snaplen_for_dlt`).
+    static let maximumCaptureLength = 262_144
+    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Nil unless `path` is a regular file in the classic pcap format (either byte order,
+    /// micro- or nanosecond stamps); libpcap reads everything else.
+    init?(path: String) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        var status = stat()
+        var header = InlineArray<24, UInt8>(repeating: 0)
+        let headerRead = withUnsafeMutableBytes(of: &header) { pread(descriptor, $0.baseAddress, 24, 0) }
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, headerRead == 24 else {
+            close(descriptor)
+            return nil
+        }
+        let magic = UInt32(header[0]) | UInt32(header[1]) << 8 | UInt32(header[2]) << 16 | UInt32(header[3]) << 24
+        switch magic {
+        case 0xa1b2_c3d4: (swapped, nanosecondStamps) = (false, false)
+        case 0xa1b2_3c4d: (swapped, nanosecondStamps) = (false, true)
+        case 0xd4c3_b2a1: (swapped, nanosecondStamps) = (true, false)
+        case 0x4d3c_b2a1: (swapped, nanosecondStamps) = (true, true)
+        default:
+            close(descriptor)
+            return nil
+        }
+        self.path = path
+        self.descriptor = descriptor
+        initialSize = Int(status.st_size)
+        let declared = UInt32(header[16]) | UInt32(header[17]) << 8 | UInt32(header[18]) << 16 | UInt32(header[19]) << 24
+        let snapshot = swapped ? declared.byteSwapped : declared
+        // As libpcap: a zero or oversized snapshot length in the header means the maximum.
+        snapshotLength = snapshot == 0 || snapshot > UInt32(Self.maximumCaptureLength)
+            ? Self.maximumCaptureLength : Int(snapshot)
+        Self.installTruncationGuard()
+    }
+
+    deinit { close(descriptor) }
+
+    enum End {
+        case endOfFile
+        case damaged(reason: String, packetIndex: Int, byteOffset: Int)
+    }
+
+    /// Hands every record to `body` in file order (the bytes are valid during the call
+    /// only); returns why it stopped. The loop's state lives in locals: no per-packet
+    /// access to object properties.
+    func forEachPacket(_ body: (CapturedPacket) -> Void) -> End {
+        forEachPacket(consumed: nil, body)
+    }
+
+    /// `consumed`: how many delivered packets another thread has finished with; a window
+    /// is unmapped only once all its packets are. Nil: each packet is done when `body` returns.
+    private func forEachPacket(consumed: ConsumerProgress?, _ body: (CapturedPacket) -> Void) -> End {
+        var window = Window(descriptor: descriptor, fileSize: initialSize, consumed: consumed)
+        defer { window.unmapAll() }
+        let truncationsBefore = Self.truncations.load(ordering: .relaxed)
+        var offset = 24
+        var index = 0
+        while true {
+            guard let header = window.bytes(at: offset, count: 16) else {
+                if offset == window.fileSize { return .endOfFile }
+                return .damaged(reason: "truncated dump file; tried to read 16 header bytes, only got \(window.fileSize - offset)",
+                                packetIndex: index + 1, byteOffset: offset)
+            }
+            let seconds = load32(header, 0)
+            let fraction = load32(header, 4)
+            var capturedLength = Int(load32(header, 8))
+            let wireLength = Int(load32(header, 12))
+            guard capturedLength <= Self.maximumCaptureLength else {
+                return .damaged(reason: "invalid packet capture length \(capturedLength), bigger than maximum of \(Self.maximumCaptureLength)",
+                                packetIndex: index + 1, byteOffset: offset)
+            }
+            let recordLength = 16 + capturedLength
+            // As libpcap: a record longer than the file's snapshot length gives its first
+            // snapshot-length bytes, and the rest is skipped.
+            capturedLength = min(capturedLength, snapshotLength)
+            guard offset + recordLength <= window.fileSize || window.refreshSize(atLeast: offset + recordLength),
+                  let data = window.bytes(at: offset + 16, count: capturedLength) else {
+                return .damaged(reason: "truncated dump file; tried to read \(recordLength - 16) captured bytes, only got \(max(0, window.fileSize - offset - 16))",
+                                packetIndex: index + 1, byteOffset: offset)
+            }
+            guard Self.truncations.load(ordering: .relaxed) == truncationsBefore else {
+                return .damaged(reason: "the file was cut shorter while being read", packetIndex: index + 1, byteOffset: offset)
+            }
+            offset += recordLength
+            index += 1
+            window.delivered = index
+            let nanos = Int64(seconds) * 1_000_000_000 + Int64(fraction) * (nanosecondStamps ? 1 : 1_000)
+            body(CapturedPacket(bytes: UnsafeRawBufferPointer(start: data, count: capturedLength),
+                                wireLength: wireLength, timestampNanos: nanos))
+        }
+    }
+
+    /// Like `forEachPacket`, on two threads: a reader finds the records (and runs `prepare`
+    /// on each, e.g. the frame decode) while `body` runs on this thread on the ones before,
+    /// through a bounded ring. Reading and decoding a file costs about what tracking its
+    /// flows does, so on two cores this nearly halves the time. `body` sees the packets in
+    /// file order, exactly as `forEachPacket` gives them.
+    func forEachPacketPipelined<Prepared: Sendable>(
+        prepare: @escaping @Sendable (CapturedPacket) -> Prepared, _ body: (CapturedPacket, Prepared) -> Void
+    ) -> End {
+        let ring = PacketRing<Prepared>(capacity: 8192)
+        let reader = ReaderThread { [self] in
+            let end = forEachPacket(consumed: ring.progress) { packet in
+                ring.push(packet, prepare(packet))
+            }
+            ring.finish(end)
+        }
+        reader.start()
+        let end = ring.drain(body)
+        reader.join()
+        return end
+    }
+
+    @inline(__always)
+    private func load32(_ pointer: UnsafeRawPointer, _ at: Int) -> UInt32 {
+        let value = pointer.loadUnaligned(fromByteOffset: at, as: UInt32.self)
+        return swapped ? value.byteSwapped : value
+    }
+
+    /// The part of the file mapped now.
+    private struct Window {
+        let descriptor: Int32
+        var fileSize: Int
+        var base: UnsafeMutableRawPointer?
+        var start = 0
+        var length = 0
+        /// Packets handed out so far, and how many of them the consumer is done with.
+        var delivered = 0
+        let consumed: ConsumerProgress?
+        /// Earlier windows still in use by the consumer: (base, length, packets up to then).
+        var retired: [(UnsafeMutableRawPointer, Int, Int)] = []
+        static let maximumRetired = 3
+
+        init(descriptor: Int32, fileSize: Int, consumed: ConsumerProgress?) {
+            self.descriptor = descriptor
+            self.fileSize = fileSize
+            self.consumed = consumed
+            retired.reserveCapacity(Self.maximumRetired + 1)
+        }
+
+        /// `count` bytes at file offset `at`, mapping the window that holds them if needed;
+        /// nil if the file (after a fresh look at its size) ends first.
+        @inline(__always)
+        mutating func bytes(at: Int, count: Int) -> UnsafeRawPointer? {
+            if let base, at >= start, at + count <= start + length {
+                return UnsafeRawPointer(base) + (at - start)
+            }
+            return remap(at: at, count: count)
+        }
+
+        /// Whether the file now reaches `size` bytes (it may be growing under a capture).
+        mutating func refreshSize(atLeast size: Int) -> Bool {
+            var status = stat()
+            guard fstat(descriptor, &status) == 0 else { return false }
+            fileSize = Int(status.st_size)
+            return fileSize >= size
+        }
+
+        private mutating func remap(at: Int, count: Int) -> UnsafeRawPointer? {
+            if at + count > fileSize { guard refreshSize(atLeast: at + count) else { return nil } }
+            retire()
+            let mapStart = at & ~(MappedSavefile.pageSize - 1)
+            let mapLength = min(max(MappedSavefile.windowBytes, at + count - mapStart), fileSize - mapStart)
+            // MAP_POPULATE maps the window's cached pages in one go instead of one fault per page.
+            guard let mapped = mmap(nil, mapLength, PROT_READ, MAP_PRIVATE | MAP_POPULATE, descriptor, off_t(mapStart)),
+                  mapped != MAP_FAILED else { return nil }
+            madvise(mapped, mapLength, MADV_SEQUENTIAL)
+            base = mapped
+            start = mapStart
+            length = mapLength
+            // The handler's range covers this window and the retired ones still mapped.
+            let bases = retired.map { (UInt(bitPattern: $0.0), UInt(bitPattern: $0.0) + UInt($0.1)) }
+                + [(UInt(bitPattern: mapped), UInt(bitPattern: mapped) + UInt(mapLength))]
+            MappedSavefile.mappedLow.store(bases.map(\.0).min()!, ordering: .relaxed)
+            MappedSavefile.mappedHigh.store(bases.map(\.1).max()!, ordering: .relaxed)
+            return UnsafeRawPointer(mapped) + (at - mapStart)
+        }
+
+        /// Sets the current window aside, and unmaps the retired ones the consumer is
+        /// past (waiting for it when too many are kept).
+        private mutating func retire() {
+            if let base { retired.append((base, length, delivered)) }
+            base = nil
+            var backoff = Backoff()
+            while let (oldBase, oldLength, lastPacket) = retired.first {
+                let done = consumed?.count.load(ordering: .acquiring) ?? Int.max
+                if done >= lastPacket {
+                    munmap(oldBase, oldLength)
+                    retired.removeFirst()
+                } else if retired.count > Self.maximumRetired {
+                    backoff.wait()
+                } else {
+                    break
+                }
+            }
+        }
+
+        /// At the end, once the consumer has finished every packet.
+        mutating func unmapAll() {
+            if let consumed {
+                var backoff = Backoff()
+                while consumed.count.load(ordering: .acquiring) < delivered { backoff.wait() }
+            }
+            MappedSavefile.mappedHigh.store(0, ordering: .relaxed)
+            if let base { munmap(base, length) }
+            base = nil
+            for (oldBase, oldLength, _) in retired { munmap(oldBase, oldLength) }
+            retired.removeAll()
+        }
+    }
+
+    // MARK: A file cut shorter under the mapping
+
+    /// How many times the SIGBUS handler has patched a vanished page.
+    static let truncations = Atomic<Int>(0)
+    /// The window now mapped: the handler patches only faults inside it.
+    fileprivate static let mappedLow = Atomic<UInt>(0)
+    fileprivate static let mappedHigh = Atomic<UInt>(0)
+    private static let guardInstalled = Mutex(false)
+
+    private static func installTruncationGuard() {
+        guardInstalled.withLock { installed in
+            guard !installed else { return }
+            installed = true
+            var action = sigaction()
+            action.__sigaction_handler.sa_sigaction = { _, info, _ in
+                // Map a zero page over the address that faulted, so the load that faulted
+                // completes; the reader sees the count change and stops. mmap is a plain
+                // system call on Linux, safe here.
+                guard let address = info?.pointee._sifields._sigfault.si_addr,
+                      UInt(bitPattern: address) >= MappedSavefile.mappedLow.load(ordering: .relaxed),
+                      UInt(bitPattern: address) < MappedSavefile.mappedHigh.load(ordering: .relaxed) else {
+                    // Not ours: let the signal do what it would have done.
+                    signal(SIGBUS, SIG_DFL)
+                    return
+                }
+                let page = UInt(bitPattern: address) & ~UInt(sysconf(Int32(_SC_PAGESIZE)) - 1)
+                let patched = mmap(UnsafeMutableRawPointer(bitPattern: page), Int(sysconf(Int32(_SC_PAGESIZE))),
+                                   PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
+                if patched == MAP_FAILED { abort() }
+                MappedSavefile.truncations.add(1, ordering: .relaxed)
+            }
+            action.sa_flags = SA_SIGINFO
+            sigemptyset(&action.sa_mask)
+            sigaction(SIGBUS, &action, nil)
+        }
+    }
+}
+
+/// How many packets the consumer of a pipelined read has finished with.
+private final class ConsumerProgress: Sendable {
+    let count = Atomic<Int>(0)
+}
+
+/// A single-producer, single-consumer ring of packets (pointers into mapped windows, which
+/// the producer keeps mapped until `consumed` is past them) and what the producer made of each.
+private final class PacketRing<Prepared: Sendable>: @unchecked Sendable {
+    private let slots: UnsafeMutablePointer<(CapturedPacket, Prepared)>
+    private let mask: Int
+    let produced = Atomic<Int>(0)
+    let progress = ConsumerProgress()
+    private let finished = Atomic<Bool>(false)
+    private var end: MappedSavefile.End = .endOfFile
+    /// The consumer publishes its progress this often (the producer waits on it for room
+    /// and for releasing windows).
+    private static var publishEvery: Int { 64 }
+
+    init(capacity: Int) {
+        precondition(capacity > 0 && capacity & (capacity - 1) == 0)
+        slots = .allocate(capacity: capacity)
+        mask = capacity - 1
+    }
+
+    deinit { slots.deallocate() }
+
+    /// Producer side.
+    func push(_ packet: CapturedPacket, _ prepared: Prepared) {
+        let index = produced.load(ordering: .relaxed)
+        var backoff = Backoff()
+        while index - progress.count.load(ordering: .acquiring) > mask { backoff.wait() }
+        (slots + (index & mask)).initialize(to: (packet, prepared))
+        produced.store(index + 1, ordering: .releasing)
+    }
+
+    func finish(_ end: MappedSavefile.End) {
+        self.end = end
+        finished.store(true, ordering: .releasing)
+    }
+
+    /// Consumer side: every packet in order, then why reading stopped.
+    func drain(_ body: (CapturedPacket, Prepared) -> Void) -> MappedSavefile.End {
+        var next = 0
+        var backoff = Backoff()
+        while true {
+            let available = produced.load(ordering: .acquiring)
+            if next == available {
+                if finished.load(ordering: .acquiring) && produced.load(ordering: .acquiring) == next { return end }
+                progress.count.store(next, ordering: .releasing)
+                backoff.wait()
+                continue
+            }
+            backoff = Backoff()
+            while next < available {
+                let slot = (slots + (next & mask)).move()
+                body(slot.0, slot.1)
+                next += 1
+                if next % Self.publishEvery == 0 { progress.count.store(next, ordering: .releasing) }
+            }
+            progress.count.store(next, ordering: .releasing)
+        }
+    }
+}
+
+/// A POSIX thread running one closure (the reader of a pipelined file).
+private final class ReaderThread: @unchecked Sendable {
+    private let work: @Sendable () -> Void
+    private var thread = pthread_t()
+
+    init(_ work: @escaping @Sendable () -> Void) { self.work = work }
+
+    func start() {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let status = pthread_create(&thread, nil, { context in
+            let reader = Unmanaged<ReaderThread>.fromOpaque(context!).takeRetainedValue()
+            reader.work()
+            return nil
+        }, context)
+        if status != 0 {
+            // No second thread to be had: read on this one instead.
+            Unmanaged<ReaderThread>.fromOpaque(context).release()
+            work()
+            started = false
+        }
+    }
+
+    private var started = true
+
+    func join() {
+        if started { pthread_join(thread, nil) }
+    }
+}
+
+/// Waiting for the other side of a pipelined read: a few yields while it is likely to be
+/// back at once, then short sleeps, so a waiting thread does not take the core the other
+/// one needs.
+private struct Backoff {
+    private var rounds = 0
+
+    mutating func wait() {
+        rounds += 1
+        if rounds <= 16 {
+            sched_yield()
+        } else {
+            usleep(rounds <= 64 ? 20 : 200)
+        }
+    }
+}

@@ -1,0 +1,381 @@
+import Crypto
+import HelloWire
+
+/// A fixed-capacity list of 2-byte codes kept in a session (no heap).
+public struct CodeList<let capacity: Int>: Sendable {
+    public private(set) var count = 0
+    private var storage = InlineArray<capacity, UInt16>(repeating: 0)
+
+    public init() {}
+
+    /// Appends `value`; false (and nothing kept) when full.
+    @discardableResult
+    public mutating func append(_ value: UInt16) -> Bool {
+        guard count < capacity else { return false }
+        storage[count] = value
+        count += 1
+        return true
+    }
+
+    public subscript(index: Int) -> UInt16 { storage[index] }
+
+    /// The codes ascending, `excluding` left out, into `sorted` (which holds `capacity`).
+    func sorted(excluding: (UInt16) -> Bool, into sorted: inout InlineArray<capacity, UInt16>) -> Int {
+        var kept = 0
+        for index in 0 ..< count where !excluding(storage[index]) {
+            let value = storage[index]
+            var hole = kept
+            while hole > 0 && sorted[hole - 1] > value {
+                sorted[hole] = sorted[hole - 1]
+                hole -= 1
+            }
+            sorted[hole] = value
+            kept += 1
+        }
+        return kept
+    }
+}
+
+/// What JA3, JA4 and JA3S are made of, taken out of the hellos once (GREASE left out, wire
+/// order) and kept in the session instead of the strings: the strings are written from
+/// these when a session is output, and hashed from them when the hello is read. A list
+/// longer than its capacity is cut and `cut` says so; the hashes are then taken from the
+/// whole hello (`JA3`/`JA4`), and only the written strings are shortened.
+public struct FingerprintInputs: Sendable {
+    public var hasClient = false
+    public var hasServer = false
+    public var cut = false
+    public var clientVersion: UInt16 = 0          // ClientHello.legacy_version (JA3)
+    public var ja4Version: UInt16 = 0             // the version JA4 names
+    public var alpnCharacters: (UInt8, UInt8) = (0x30, 0x30)
+    public var ciphers = CodeList<128>()
+    public var extensions = CodeList<64>()
+    public var groups = CodeList<32>()
+    public var signatureAlgorithms = CodeList<32>()
+    public var pointFormats = CodeList<8>()
+    public var serverVersion: UInt16 = 0
+    public var serverCipher: UInt16 = 0
+    public var serverExtensions = CodeList<32>()
+
+    public init() {}
+
+    /// Takes a TLS-format ClientHello's lists; SSLv2-format hellos have no fingerprint.
+    public mutating func readClient(_ hello: ClientHello, in span: borrowing RawSpan) {
+        guard !hello.isSSLv2Format else { return }
+        hasClient = true
+        clientVersion = hello.legacyVersion.rawValue
+        if !Self.appendCodes(span, hello.cipherSuites, to: &ciphers) { cut = true }
+        var walk = ExtensionWalk(hello.extensions.all)
+        var hasSupportedVersions = false
+        while let type = walk.next(span) {
+            if type == ExtensionType.supportedVersions { hasSupportedVersions = true }
+            if !isGREASE(type) && !extensions.append(type) { cut = true }
+        }
+        if !Self.appendCodes(span, hello.extensions.supportedGroups, to: &groups) { cut = true }
+        if !Self.appendCodes(span, hello.extensions.signatureAlgorithms, to: &signatureAlgorithms) { cut = true }
+        if let formats = hello.extensions.ecPointFormats {
+            for offset in formats where !pointFormats.append(UInt16(span.loadUInt8(offset))) { cut = true }
+        }
+        ja4Version = clientVersion
+        if hasSupportedVersions, let list = hello.extensions.supportedVersions {
+            var highest: UInt16?
+            var at = list.lowerBound
+            while at + 2 <= list.upperBound {
+                let value = span.loadUInt16(at)
+                at += 2
+                if !isGREASE(value) { highest = max(highest ?? 0, value) }
+            }
+            if let highest { ja4Version = highest }
+        }
+        alpnCharacters = Self.alpnCharacters(span, hello.extensions.applicationProtocols)
+    }
+
+    /// Takes a TLS ServerHello's version, suite and extension types.
+    public mutating func readServer(_ hello: ServerHello, in span: borrowing RawSpan) {
+        guard !hello.isSSLv2 else { return }
+        hasServer = true
+        serverVersion = hello.legacyVersion.rawValue
+        serverCipher = hello.cipherSuite.rawValue
+        var walk = ExtensionWalk(hello.extensions.all)
+        while let type = walk.next(span) {
+            if !isGREASE(type) && !serverExtensions.append(type) { cut = true }
+        }
+    }
+
+    /// Appends the non-GREASE codes of `range`; false if some did not fit.
+    private static func appendCodes<let capacity: Int>(
+        _ span: borrowing RawSpan, _ range: Range<Int>?, to list: inout CodeList<capacity>
+    ) -> Bool {
+        guard let range else { return true }
+        var whole = true
+        var offset = range.lowerBound
+        while offset + 2 <= range.upperBound {
+            let value = span.loadUInt16(offset)
+            offset += 2
+            if !isGREASE(value) && !list.append(value) { whole = false }
+        }
+        return whole
+    }
+
+    /// The ALPN part of the JA4 prefix, as `JA4.alpnCharacters` words it.
+    private static func alpnCharacters(_ span: borrowing RawSpan, _ list: Range<Int>?) -> (UInt8, UInt8) {
+        guard let list, !list.isEmpty else { return (0x30, 0x30) }
+        let length = Int(span.loadUInt8(list.lowerBound))
+        guard length > 0, list.lowerBound + 1 + length <= list.upperBound else { return (0x30, 0x30) }
+        let first = span.loadUInt8(list.lowerBound + 1)
+        let last = span.loadUInt8(list.lowerBound + length)
+        if isAlphanumeric(first) && isAlphanumeric(last) { return (first, last) }
+        return (hexDigit(first >> 4), hexDigit(last & 0xf))
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (0x30 ... 0x39).contains(byte) || (0x41 ... 0x5a).contains(byte) || (0x61 ... 0x7a).contains(byte)
+    }
+}
+
+/// JA3, JA3S and JA4 written as bytes from `FingerprintInputs` into storage the caller
+/// owns, and hashed from there: fingerprinting a session makes no strings and no arrays.
+/// The `JA3`/`JA4`/`JA3S` string types stay the reference; the tests hold both to the
+/// same bytes.
+public enum FingerprintText {
+    /// Writes the JA3 string; returns the bytes written (cut at `out`'s size).
+    public static func writeJA3(_ inputs: borrowing FingerprintInputs, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var writer = TextWriter(out)
+        writer.decimal(inputs.clientVersion)
+        writer.byte(",")
+        writer.decimalList(inputs.ciphers)
+        writer.byte(",")
+        writer.decimalList(inputs.extensions)
+        writer.byte(",")
+        writer.decimalList(inputs.groups)
+        writer.byte(",")
+        writer.decimalList(inputs.pointFormats)
+        return writer.count
+    }
+
+    /// Writes the JA3S string; returns the bytes written.
+    public static func writeJA3S(_ inputs: borrowing FingerprintInputs, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var writer = TextWriter(out)
+        writer.decimal(inputs.serverVersion)
+        writer.byte(",")
+        writer.decimal(inputs.serverCipher)
+        writer.byte(",")
+        writer.decimalList(inputs.serverExtensions)
+        return writer.count
+    }
+
+    /// Writes `ja4_r`; returns the bytes written and where its two hashed parts lie
+    /// (empty ranges hash to zeros).
+    public static func writeJA4Raw(
+        _ inputs: borrowing FingerprintInputs, into out: UnsafeMutableBufferPointer<UInt8>
+    ) -> (count: Int, prefix: Int, ciphers: Range<Int>, extensions: Range<Int>) {
+        var sortedCiphers = InlineArray<128, UInt16>(repeating: 0)
+        let cipherCount = inputs.ciphers.sorted(excluding: { _ in false }, into: &sortedCiphers)
+        var sortedExtensions = InlineArray<64, UInt16>(repeating: 0)
+        let extensionCount = inputs.extensions.sorted(
+            excluding: { $0 == ExtensionType.serverName || $0 == ExtensionType.applicationLayerProtocolNegotiation },
+            into: &sortedExtensions)
+        var hasServerName = false
+        for index in 0 ..< inputs.extensions.count where inputs.extensions[index] == ExtensionType.serverName {
+            hasServerName = true
+        }
+        var writer = TextWriter(out)
+        writer.byte("t")
+        writer.ascii(JA4.versionCode(inputs.ja4Version))
+        writer.byte(hasServerName ? "d" : "i")
+        writer.twoDigits(min(inputs.ciphers.count, 99))
+        writer.twoDigits(min(inputs.extensions.count, 99))
+        writer.byte(inputs.alpnCharacters.0)
+        writer.byte(inputs.alpnCharacters.1)
+        let prefix = writer.count
+        writer.byte("_")
+        let ciphersStart = writer.count
+        for index in 0 ..< cipherCount {
+            if index > 0 { writer.byte(",") }
+            writer.hex4(sortedCiphers[index])
+        }
+        let ciphersEnd = writer.count
+        writer.byte("_")
+        let extensionsStart = writer.count
+        for index in 0 ..< extensionCount {
+            if index > 0 { writer.byte(",") }
+            writer.hex4(sortedExtensions[index])
+        }
+        for index in 0 ..< inputs.signatureAlgorithms.count {
+            writer.byte(index == 0 ? "_" : ",")
+            writer.hex4(inputs.signatureAlgorithms[index])
+        }
+        return (writer.count, prefix,
+                cipherCount == 0 ? ciphersStart ..< ciphersStart : ciphersStart ..< ciphersEnd,
+                extensionCount == 0 ? extensionsStart ..< extensionsStart : extensionsStart ..< writer.count)
+    }
+
+    /// JA3 (32 hex digits) into `hash`, using `scratch` for the string; from the whole
+    /// hello when the inputs were cut. Returns the digits written: 0 without a ClientHello.
+    public static func ja3Hash(
+        _ inputs: borrowing FingerprintInputs, hello: ClientHello, in span: borrowing RawSpan,
+        scratch: UnsafeMutableBufferPointer<UInt8>, hash: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
+        guard inputs.hasClient else { return 0 }
+        guard !inputs.cut else { return JA3(hello: hello, in: span).map { copy($0.ja3, into: hash) } ?? 0 }
+        return md5Hex(scratch, writeJA3(inputs, into: scratch), into: hash)
+    }
+
+    /// JA4 (36 characters) into `ja4`; returns the count written, 0 without a ClientHello.
+    public static func ja4(
+        _ inputs: borrowing FingerprintInputs, hello: ClientHello, in span: borrowing RawSpan,
+        scratch: UnsafeMutableBufferPointer<UInt8>, ja4: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
+        guard inputs.hasClient else { return 0 }
+        guard !inputs.cut else {
+            guard let slow = JA4(hello: hello, in: span) else { return 0 }
+            return copy(slow.ja4, into: ja4)
+        }
+        let raw = writeJA4Raw(inputs, into: scratch)
+        guard ja4.count >= raw.prefix + 26 else { return 0 }
+        for index in 0 ..< raw.prefix { ja4[index] = scratch[index] }
+        ja4[raw.prefix] = UInt8(ascii: "_")
+        writeHash12(scratch, raw.ciphers, into: UnsafeMutableBufferPointer(rebasing: ja4[raw.prefix + 1 ..< raw.prefix + 13]))
+        ja4[raw.prefix + 13] = UInt8(ascii: "_")
+        writeHash12(scratch, raw.extensions, into: UnsafeMutableBufferPointer(rebasing: ja4[raw.prefix + 14 ..< raw.prefix + 26]))
+        return raw.prefix + 26
+    }
+
+    /// JA3S (32 hex digits) into `hash`; returns the digits written, 0 without a TLS ServerHello.
+    public static func ja3sHash(
+        _ inputs: borrowing FingerprintInputs, hello: ServerHello, in span: borrowing RawSpan,
+        scratch: UnsafeMutableBufferPointer<UInt8>, hash: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
+        guard inputs.hasServer else { return 0 }
+        guard !inputs.cut else { return JA3S(hello: hello, in: span).map { copy($0.ja3s, into: hash) } ?? 0 }
+        return md5Hex(scratch, writeJA3S(inputs, into: scratch), into: hash)
+    }
+
+    /// MD5 of the first `count` bytes of `text` as hex into `hash`; returns the digits written.
+    private static func md5Hex(_ text: UnsafeMutableBufferPointer<UInt8>, _ count: Int, into hash: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        writeHex(digest(Insecure.MD5.self, text, 0 ..< count), into: hash)
+        return min(hash.count, 32)
+    }
+
+    /// First 12 hex digits of SHA-256 over `range` of `text`; twelve zeros for an empty range.
+    private static func writeHash12(
+        _ text: UnsafeMutableBufferPointer<UInt8>, _ range: Range<Int>, into out: UnsafeMutableBufferPointer<UInt8>
+    ) {
+        guard !range.isEmpty else {
+            for index in 0 ..< 12 { out[index] = UInt8(ascii: "0") }
+            return
+        }
+        writeHex(digest(SHA256.self, text, range), into: out)
+    }
+
+    private static func digest<Hash: HashFunction>(
+        _: Hash.Type, _ buffer: UnsafeMutableBufferPointer<UInt8>, _ range: Range<Int>
+    ) -> Hash.Digest {
+        var hasher = Hash()
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[range])))
+        return hasher.finalize()
+    }
+
+    /// Lower-case hex of `digest`, cut at `out`'s size.
+    private static func writeHex(_ digest: some Digest, into out: UnsafeMutableBufferPointer<UInt8>) {
+        digest.withUnsafeBytes { bytes in
+            var at = 0
+            for byte in bytes where at + 1 < out.count {
+                out[at] = hexDigit(byte >> 4)
+                out[at + 1] = hexDigit(byte & 0xf)
+                at += 2
+            }
+        }
+    }
+
+    /// Copies a string's UTF-8 into `out`, cut at its size; returns the bytes written.
+    @discardableResult
+    private static func copy(_ text: String, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var count = 0
+        for byte in text.utf8 {
+            guard count < out.count else { break }
+            out[count] = byte
+            count += 1
+        }
+        return count
+    }
+}
+
+@inline(__always)
+func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
+
+/// Appends ASCII to a fixed buffer; past its end it only notes that it overflowed.
+struct TextWriter {
+    let buffer: UnsafeMutableBufferPointer<UInt8>
+    var count = 0
+    var overflowed = false
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+
+    @inline(__always)
+    mutating func byte(_ value: UInt8) {
+        guard count < buffer.count else { overflowed = true; return }
+        buffer[count] = value
+        count += 1
+    }
+
+    mutating func byte(_ character: Unicode.Scalar) { byte(UInt8(ascii: character)) }
+
+    mutating func ascii(_ text: StaticString) {
+        text.withUTF8Buffer { for value in $0 { byte(value) } }
+    }
+
+    /// For short strings (two-character codes): those are stored inline, nothing is allocated.
+    mutating func ascii(_ text: String) {
+        for value in text.utf8 { byte(value) }
+    }
+
+    mutating func decimal(_ value: UInt16) {
+        var divisor: UInt16 = 10_000
+        var started = false
+        while divisor > 0 {
+            let digit = UInt8(value / divisor % 10)
+            if digit != 0 || started || divisor == 1 {
+                byte(0x30 + digit)
+                started = true
+            }
+            divisor /= 10
+        }
+    }
+
+    mutating func twoDigits(_ value: Int) {
+        byte(0x30 + UInt8(value / 10))
+        byte(0x30 + UInt8(value % 10))
+    }
+
+    mutating func hex4(_ value: UInt16) {
+        byte(hexDigit(UInt8(value >> 12)))
+        byte(hexDigit(UInt8(value >> 8 & 0xf)))
+        byte(hexDigit(UInt8(value >> 4 & 0xf)))
+        byte(hexDigit(UInt8(value & 0xf)))
+    }
+
+    /// JA3's list form: decimal values joined by `-`.
+    mutating func decimalList<let capacity: Int>(_ list: borrowing CodeList<capacity>) {
+        for index in 0 ..< list.count {
+            if index > 0 { byte("-") }
+            decimal(list[index])
+        }
+    }
+}
+
+/// The extension types of an extensions block in wire order, stopping where
+/// `HelloLists.extensionTypes` stops (a broken header or length, or the count limit).
+struct ExtensionWalk {
+    private var cursor: ByteCursor
+    private var seen = 0
+
+    init(_ block: Range<Int>) { cursor = ByteCursor(block) }
+
+    mutating func next(_ span: borrowing RawSpan) -> UInt16? {
+        guard !cursor.isAtEnd, seen < HelloExtensions.maximumCount, cursor.remaining >= 4,
+              let type = try? cursor.readUInt16(span), (try? cursor.readVector(span, prefixBytes: 2)) != nil else { return nil }
+        seen += 1
+        return type
+    }
+}

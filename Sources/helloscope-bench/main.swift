@@ -1,0 +1,120 @@
+// helloscope-bench: the packet path's cost per stage on a capture file, and its heap
+// allocations per packet. Used by scripts/bench.sh; run it with scripts/bench/malloc-count.c
+// preloaded to count allocations (without it, only throughput is reported).
+//
+//     helloscope-bench FILE
+import Dispatch
+import HelloCapture
+import HelloFlows
+import HelloWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A sink that only counts: what the packet path costs without any output.
+struct CountingSink: SessionSink {
+    var sessions = 0
+    mutating func accept(_ session: SessionRecord) { sessions += 1 }
+}
+
+typealias AllocationCount = @convention(c) () -> UInt
+let allocationCount: AllocationCount? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "hs_allocation_count")
+    .map { unsafeBitCast($0, to: AllocationCount.self) }
+
+func allocations() -> UInt { allocationCount?() ?? 0 }
+
+func printError(_ text: String) {
+    var line = text + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+func open(_ path: String) -> OfflineCapture {
+    do {
+        return try OfflineCapture(path: path)
+    } catch {
+        printError("helloscope-bench: \(error)")
+        exit(66)
+    }
+}
+
+func seconds(_ start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+/// Allocations seen by packets of one kind.
+struct Tally {
+    var packets = 0
+    var allocations: UInt = 0
+    var packetsThatAllocated = 0
+
+    mutating func add(_ delta: UInt) {
+        packets += 1
+        allocations += delta
+        if delta > 0 { packetsThatAllocated += 1 }
+    }
+
+    var line: String {
+        let perPacket = packets == 0 ? 0 : Double(allocations) / Double(packets)
+        return "\(packets) packets, \(allocations) allocations (\(String(format: "%.4f", perPacket)) per packet, \(packetsThatAllocated) packets allocated)"
+    }
+}
+
+guard CommandLine.arguments.count == 2 else {
+    printError("usage: helloscope-bench FILE")
+    exit(64)
+}
+let path = CommandLine.arguments[1]
+print("file: \(path)")
+print("sizes: session slot \(MemoryLayout<SessionRecord>.stride) B, flow slot \(MemoryLayout<FlowEntry>.stride) B")
+print("allocation counter: \(allocationCount == nil ? "not loaded (LD_PRELOAD scripts/bench/malloc-count.so)" : "on")")
+
+// Stage 1: reading and frame decoding only.
+do {
+    let capture = open(path)
+    let decoder = FrameDecoder(linkType: LinkType(rawValue: capture.linkType))
+    var segments = 0
+    var packets = 0
+    let before = allocations()
+    let start = DispatchTime.now()
+    _ = capture.forEachPacket { packet in
+        packets += 1
+        if case .segment = decoder.decode(packet.bytes.bytes) { segments += 1 }
+    }
+    let elapsed = seconds(start)
+    print(String(format: "read+decode: %.3f s, %.2f Mpkt/s, %d TCP segments, allocations: %lu",
+                 elapsed, Double(packets) / elapsed / 1e6, segments, allocations() - before))
+}
+
+// Stage 2: the whole packet path (decode, flow table, hello reassembly and parsing,
+// fingerprints when on) into a sink that only counts.
+for fingerprints in [false, true] {
+    let capture = open(path)
+    let decoder = FrameDecoder(linkType: LinkType(rawValue: capture.linkType))
+    var configuration = TrackerConfiguration()
+    configuration.fingerprints = fingerprints
+    var tracker = FlowTracker(configuration: configuration, sink: CountingSink())
+    var helloPackets = Tally()
+    var otherPackets = Tally()
+    var last: Int64 = 0
+    let start = DispatchTime.now()
+    _ = capture.forEachPacket { packet in
+        let hellosBefore = tracker.counters.clientHellosParsed + tracker.counters.serverHellosParsed
+        let before = allocations()
+        tracker.process(frame: packet.bytes.bytes, decoder: decoder, timestampNanos: packet.timestampNanos,
+                        wireLength: packet.wireLength)
+        let delta = allocations() - before
+        if tracker.counters.clientHellosParsed + tracker.counters.serverHellosParsed != hellosBefore {
+            helloPackets.add(delta)
+        } else {
+            otherPackets.add(delta)
+        }
+        last = packet.timestampNanos
+    }
+    tracker.finish(now: last)
+    let elapsed = seconds(start)
+    let packets = helloPackets.packets + otherPackets.packets
+    print(String(format: "tracker (fingerprints %@): %.3f s, %.2f Mpkt/s, %d sessions",
+                 fingerprints ? "on" : "off", elapsed, Double(packets) / elapsed / 1e6, tracker.sink.sessions))
+    print("  packets completing a hello: \(helloPackets.line)")
+    print("  all other packets:          \(otherPackets.line)")
+}
