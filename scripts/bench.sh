@@ -66,12 +66,14 @@ workload = sys.argv[1]
 def key(line, client):
     return (client, line["client_port"], line["server_port"])
 truth = {}
+with_clients = False
 for line in map(json.loads, open(f"bench-data/{workload}.truth.jsonl")):
-    client = str(ipaddress.ip_address(bytes.fromhex(line["client"]))) if "client" in line else None
+    with_clients = "client" in line
+    client = str(ipaddress.ip_address(bytes.fromhex(line["client"]))) if with_clients else None
     truth[key(line, client)] = line["version_code"]
 got = {}
 for line in map(json.loads, open(f"bench-data/{workload}.out.jsonl")):
-    got[key(line, line["client"] if any(k[0] for k in list(truth)[:1]) else None)] = line["version_code"]
+    got[key(line, line["client"] if with_clients else None)] = line["version_code"]
 agree = sum(got.get(k) == v for k, v in truth.items())
 print(f"sessions classified as generated: {agree} of {len(truth)}")
 PY
