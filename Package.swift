@@ -35,7 +35,7 @@ let package = Package(
         .target(
             name: "HelloSyslog",
             dependencies: [
-                "HelloFlows", "HelloWire",
+                "HelloFlows", "HelloWire", "HelloFingerprint",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -57,9 +57,13 @@ let package = Package(
         .testTarget(name: "HelloWireTests", dependencies: ["HelloWire"]),
         .testTarget(name: "HelloFlowsTests", dependencies: ["HelloFlows", "HelloWire"]),
         .testTarget(name: "HelloFingerprintTests", dependencies: ["HelloFingerprint", "HelloWire"]),
-        .testTarget(name: "HelloSyslogTests", dependencies: ["HelloSyslog", "HelloFlows", "HelloWire"]),
+        // A throwaway rsyslogd on loopback and strict parsers for what it writes (RFC 5424,
+        // RFC 3164, CEF, LEEF, JSON), for the syslog and end-to-end tests. Foundation only.
+        .target(name: "SyslogTestSupport", path: "Tests/SyslogTestSupport"),
+        .testTarget(name: "HelloSyslogTests",
+                    dependencies: ["HelloSyslog", "HelloFlows", "HelloWire", "HelloFingerprint", "SyslogTestSupport"]),
         // Runs the built `helloscope` binary: `swift test` builds it with the tests.
-        .testTarget(name: "EndToEndTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["SyslogTestSupport"]),
         // Also renders the bundled captures' report in headless Chromium (scripts/render-report.sh).
         .testTarget(name: "HelloReportTests", dependencies: ["HelloReport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["HelloFuzzing"], exclude: ["Corpus"]),

@@ -1,3 +1,4 @@
+import HelloFingerprint
 import HelloFlows
 
 /// The whole alert feed for the CLI: finished sessions go through one `AlertPolicy` and
@@ -12,9 +13,13 @@ public final class SyslogAlerts {
         self.senders = senders
     }
 
-    /// Judge a finished session (its `verdict` already set) and queue its alert, if any.
-    public func add(_ session: SessionRecord) {
+    /// Judge a finished session (its `verdict` already set) and queue its alerts, if any.
+    /// `findings`: its cipher audit, computed once by the caller (`SessionJSON.findings`);
+    /// they alert only when the policy's `weakCipherMinimum` is set.
+    public func add(_ session: SessionRecord, findings: [CipherFinding] = []) {
         for alert in policy.alerts(for: session) { send(alert) }
+        guard !findings.isEmpty else { return }
+        for alert in policy.weakCipherAlerts(for: session, findings: findings) { send(alert) }
     }
 
     /// Reminders due at `nowNanos` (capture time); call it once a second or so in `capture`.
@@ -31,13 +36,21 @@ public final class SyslogAlerts {
         for sender in senders { sender.send(alert) }
     }
 
+    public func send(_ alert: WeakCipherAlert) {
+        for sender in senders { sender.send(alert) }
+    }
+
     public func report(_ health: SensorHealthEvent) {
         for sender in senders { sender.report(health) }
     }
 
-    /// Flushes every destination, each within `timeout` (they close one after another).
+    /// Flushes every destination at the same time, all within one `timeout`: a dead
+    /// collector costs the deadline once, not once per destination. Until the deadline a
+    /// destination that is down is retried, so one that comes back in time gets
+    /// everything queued. Blocks; results are in `senders` order.
     @discardableResult
     public func close(timeout: Duration) -> [SyslogCloseResult] {
-        senders.map { $0.close(timeout: timeout) }
+        let flushing = senders.map { $0.beginClose(timeout: timeout) }
+        return zip(senders, flushing).map { sender, flush in sender.endClose(flush) }
     }
 }

@@ -1,3 +1,4 @@
+import HelloFingerprint
 import HelloFlows
 import HelloWire
 
@@ -6,8 +7,9 @@ import HelloWire
 struct SyslogField: Sendable, Equatable {
     /// RFC 5424 SD-PARAM name, RFC 3164 key, JSON member, LEEF custom attribute.
     var name: String
-    /// CEF extension key (`src`, `cs1` …) and, for `csN`/`cnN`, the label's value.
-    var cefKey: String
+    /// CEF extension key (`src`, `cs1`, `flexString1` …) and, for the custom keys, the
+    /// label's value; nil: not in CEF (the CEF header already says it).
+    var cefKey: String?
     var cefLabel: String?
     /// LEEF attribute key when LEEF predefines one (`src`, `srcPort` …), else `name`.
     var leefKey: String
@@ -21,7 +23,7 @@ struct SyslogField: Sendable, Equatable {
 
     static let required = 100
 
-    init(_ name: String, cef: String, label: String? = nil, leef: String? = nil, _ value: String,
+    init(_ name: String, cef: String?, label: String? = nil, leef: String? = nil, _ value: String,
          cefValue: String? = nil, number: Bool = false, rank: Int) {
         self.name = name
         self.cefKey = cef
@@ -46,52 +48,104 @@ struct SyslogContent: Sendable {
 }
 
 /// Drop order for alerts: what a SIEM can recover elsewhere goes first. The SNI is first
-/// because it is the one field an attacker writes and the longest.
+/// because it is the one field an attacker writes and the longest; then the fingerprint
+/// label (the operator's own text, found again from the fingerprint) and the
+/// fingerprints, JA4 last (the sturdiest: sorted lists survive extension shuffling).
 enum DropRank {
     static let serverName = 1
-    static let peer = 2
-    static let deviceHost = 3
-    static let serviceRole = 4
-    static let endpointRole = 5
-    static let verdict = 6
-    static let versionCode = 7
-    static let times = 8
-    static let healthDetail = 9
+    static let fingerprintLabel = 2
+    static let ja3s = 3
+    static let ja3 = 4
+    static let ja4 = 5
+    static let peer = 6
+    static let deviceHost = 7
+    static let serviceRole = 8
+    static let endpointRole = 9
+    static let verdict = 10
+    static let versionCode = 11
+    static let times = 12
+    static let healthDetail = 13
+}
+
+/// Where each field goes in CEF, which has six labelled custom strings (`csN`) and two
+/// flex strings; the rest use keys the CEF dictionary defines (`reason`,
+/// `destinationServiceName`, `app` …). In an alert the TLS server is always the CEF
+/// destination and the client the source, whichever side is to blame.
+enum CEFKey {
+    static let serverName = "cs1"
+    static let endpointRole = "cs2"
+    static let ja3 = "cs3"
+    static let ja4 = "cs4"
+    static let blame = "cs5"
+    static let fingerprintLabel = "cs6"
+    static let ja3s = "flexString1"
+    /// `tlsVersionCode` in early-TLS alerts, `cipher` in weak-cipher alerts.
+    static let detail = "flexString2"
+    static let serviceRole = "destinationServiceName"
+    /// `verdict` in early-TLS alerts, the finding's name in weak-cipher alerts.
+    static let reason = "reason"
 }
 
 extension SyslogContent {
     init(_ event: SyslogEvent, hostname: String) {
         switch event {
         case .alert(let alert): self.init(alert: alert, hostname: hostname)
+        case .weakCipher(let alert): self.init(weakCipher: alert, hostname: hostname)
         case .health(let health): self.init(health: health, hostname: hostname)
         }
+    }
+
+    /// Fields every alert shares after its own: peer, roles, times, sensor, SNI and fingerprints.
+    private static func commonFields(endpointIsSource: Bool, peer: IPAddress, peerPort: UInt16, endpointRole: String,
+                                     serviceRole: String, firstSeenNanos: Int64, lastSeenNanos: Int64, hostname: String,
+                                     serverName: String?, fingerprints: AlertFingerprints) -> [SyslogField] {
+        let peerKeys = endpointIsSource ? ("dst", "dpt", "dstPort") : ("src", "spt", "srcPort")
+        var fields = [
+            SyslogField("peer", cef: peerKeys.0, leef: peerKeys.0, peer.description, rank: DropRank.peer),
+            SyslogField("peerPort", cef: peerKeys.1, leef: peerKeys.2, String(peerPort), number: true, rank: DropRank.peer),
+            SyslogField("endpointRole", cef: CEFKey.endpointRole, label: "endpointRole", endpointRole, rank: DropRank.endpointRole),
+            SyslogField("serviceRole", cef: CEFKey.serviceRole, serviceRole, rank: DropRank.serviceRole),
+        ]
+        fields.append(SyslogField("firstSeen", cef: "start", rfc3339(firstSeenNanos), cefValue: String(firstSeenNanos / 1_000_000), rank: DropRank.times))
+        fields.append(SyslogField("lastSeen", cef: "end", rfc3339(lastSeenNanos), cefValue: String(lastSeenNanos / 1_000_000), rank: DropRank.times))
+        fields.append(SyslogField("sensor", cef: "dvchost", hostname, rank: DropRank.deviceHost))
+        if let serverName, !serverName.isEmpty {
+            fields.append(SyslogField("serverName", cef: CEFKey.serverName, label: "serverName", serverName, rank: DropRank.serverName))
+        }
+        if let ja3 = fingerprints.ja3 {
+            fields.append(SyslogField("ja3", cef: CEFKey.ja3, label: "ja3", ja3, rank: DropRank.ja3))
+        }
+        if let ja4 = fingerprints.ja4 {
+            fields.append(SyslogField("ja4", cef: CEFKey.ja4, label: "ja4", ja4, rank: DropRank.ja4))
+        }
+        if let ja3s = fingerprints.ja3s {
+            fields.append(SyslogField("ja3s", cef: CEFKey.ja3s, label: "ja3s", ja3s, rank: DropRank.ja3s))
+        }
+        if let label = fingerprints.label, !label.isEmpty {
+            fields.append(SyslogField("fingerprintLabel", cef: CEFKey.fingerprintLabel, label: "fingerprintLabel", label,
+                                      rank: DropRank.fingerprintLabel))
+        }
+        return fields
     }
 
     init(alert: EarlyTLSAlert, hostname: String) {
         let endpointIsSource = alert.side == .client
         let endpointKeys = endpointIsSource ? ("src", "spt", "srcPort") : ("dst", "dpt", "dstPort")
-        let peerKeys = endpointIsSource ? ("dst", "dpt", "dstPort") : ("src", "spt", "srcPort")
         let required = SyslogField.required
         var fields: [SyslogField] = [
             SyslogField("event", cef: "cat", leef: "cat", alert.kind.rawValue, rank: required + 5),
             SyslogField("endpoint", cef: endpointKeys.0, leef: endpointKeys.0, alert.endpoint.description, rank: required + 9),
             SyslogField("endpointPort", cef: endpointKeys.1, leef: endpointKeys.2, String(alert.endpointPort), number: true, rank: required + 3),
-            SyslogField("side", cef: "cs5", label: "blame", alert.side.rawValue, rank: required + 7),
+            SyslogField("side", cef: CEFKey.blame, label: "blame", alert.side.rawValue, rank: required + 7),
             SyslogField("tlsVersion", cef: "app", alert.version.name, rank: required + 8),
             SyslogField("count", cef: "cn1", label: "count", String(alert.count), number: true, rank: required + 6),
-            SyslogField("peer", cef: peerKeys.0, leef: peerKeys.0, alert.peer.description, rank: DropRank.peer),
-            SyslogField("peerPort", cef: peerKeys.1, leef: peerKeys.2, String(alert.peerPort), number: true, rank: DropRank.peer),
-            SyslogField("endpointRole", cef: "cs2", label: "endpointRole", alert.endpointRole, rank: DropRank.endpointRole),
-            SyslogField("serviceRole", cef: "cs3", label: "serviceRole", alert.serviceRole, rank: DropRank.serviceRole),
-            SyslogField("verdict", cef: "cs4", label: "verdict", alert.verdict.name.description, rank: DropRank.verdict),
-            SyslogField("tlsVersionCode", cef: "cs6", label: "tlsVersionCode", hexCode(alert.version.rawValue), rank: DropRank.versionCode),
-            SyslogField("firstSeen", cef: "start", rfc3339(alert.firstSeenNanos), cefValue: String(alert.firstSeenNanos / 1_000_000), rank: DropRank.times),
-            SyslogField("lastSeen", cef: "end", rfc3339(alert.lastSeenNanos), cefValue: String(alert.lastSeenNanos / 1_000_000), rank: DropRank.times),
-            SyslogField("sensor", cef: "dvchost", hostname, rank: DropRank.deviceHost),
+            SyslogField("verdict", cef: CEFKey.reason, alert.verdict.name.description, rank: DropRank.verdict),
+            SyslogField("tlsVersionCode", cef: CEFKey.detail, label: "tlsVersionCode", hexCode(alert.version.rawValue), rank: DropRank.versionCode),
         ]
-        if let serverName = alert.serverName, !serverName.isEmpty {
-            fields.append(SyslogField("serverName", cef: "cs1", label: "serverName", serverName, rank: DropRank.serverName))
-        }
+        fields += Self.commonFields(endpointIsSource: endpointIsSource, peer: alert.peer, peerPort: alert.peerPort,
+                                    endpointRole: alert.endpointRole, serviceRole: alert.serviceRole,
+                                    firstSeenNanos: alert.firstSeenNanos, lastSeenNanos: alert.lastSeenNanos, hostname: hostname,
+                                    serverName: alert.serverName, fingerprints: alert.fingerprints)
         let verb = alert.verdict == .earlyOnlyRefused ? "offered only" : "negotiated"
         let advice = alert.side == .client ? "upgrade the client" : "fix the server's settings"
         let text = "\(alert.version.name) \(verb) by \(alert.side.rawValue) \(alert.endpoint.description) (\(alert.endpointRole)): \(advice)"
@@ -99,10 +153,33 @@ extension SyslogContent {
                   messageID: alert.kind.messageID, severity: alert.severity, fields: fields, text: text)
     }
 
+    init(weakCipher alert: WeakCipherAlert, hostname: String) {
+        let required = SyslogField.required
+        var fields: [SyslogField] = [
+            SyslogField("event", cef: "cat", leef: "cat", WeakCipherAlert.eventName, rank: required + 5),
+            SyslogField("endpoint", cef: "dst", leef: "dst", alert.endpoint.description, rank: required + 9),
+            SyslogField("endpointPort", cef: "dpt", leef: "dstPort", String(alert.endpointPort), number: true, rank: required + 3),
+            SyslogField("side", cef: CEFKey.blame, label: "blame", EarlyTLSAlert.Side.server.rawValue, rank: required + 7),
+            SyslogField("tlsVersion", cef: "app", alert.version.name, rank: required + 6),
+            SyslogField("cipher", cef: CEFKey.detail, label: "cipher", alert.cipher.name, rank: required + 8),
+            SyslogField("finding", cef: CEFKey.reason, alert.finding.name, rank: required + 8),
+            // The CEF header's severity carries it.
+            SyslogField("findingSeverity", cef: nil, alert.finding.severity.rawValue, rank: required + 4),
+            SyslogField("cipherCode", cef: nil, hexCode(alert.cipher.rawValue), rank: DropRank.versionCode),
+        ]
+        fields += Self.commonFields(endpointIsSource: false, peer: alert.peer, peerPort: alert.peerPort,
+                                    endpointRole: alert.endpointRole, serviceRole: alert.serviceRole,
+                                    firstSeenNanos: alert.firstSeenNanos, lastSeenNanos: alert.lastSeenNanos, hostname: hostname,
+                                    serverName: alert.serverName, fingerprints: alert.fingerprints)
+        let text = "\(alert.finding.text); chosen by server \(alert.endpoint.description) (\(alert.endpointRole)) on \(alert.version.name): fix its cipher settings"
+        self.init(eventName: WeakCipherAlert.eventName, signatureID: WeakCipherAlert.signatureID, title: WeakCipherAlert.title,
+                  messageID: WeakCipherAlert.messageID, severity: alert.severity, fields: fields, text: text)
+    }
+
     init(health: SensorHealthEvent, hostname: String) {
         let required = SyslogField.required
         var fields = [SyslogField("event", cef: "cat", leef: "cat", health.name, rank: required + 5)]
-        let text: String
+        var text = health.description
         switch health {
         case .captureDrops(let dropped, let received, let interface):
             fields.append(SyslogField("droppedPackets", cef: "cn1", label: "droppedPackets", String(dropped), number: true, rank: required + 4))
@@ -110,20 +187,18 @@ extension SyslogContent {
             if let interface {
                 fields.append(SyslogField("interface", cef: "cs1", label: "interface", interface, rank: DropRank.serverName))
             }
-            text = "capture dropped \(dropped) of \(received &+ dropped) packets"
         case .destinationLost(let destination, let reason):
             fields.append(SyslogField("destination", cef: "cs1", label: "destination", destination, rank: DropRank.peer))
             fields.append(SyslogField("reason", cef: "cs2", label: "reason", reason, rank: DropRank.serverName))
+            // The reason is a field of its own (and the first thing cut).
             text = "syslog destination \(destination) lost"
         case .destinationRegained(let destination, let downNanos, let droppedAlerts):
             fields.append(SyslogField("droppedAlerts", cef: "cn1", label: "droppedAlerts", String(droppedAlerts), number: true, rank: required + 4))
             fields.append(SyslogField("downMilliseconds", cef: "cn2", label: "downMilliseconds", String(downNanos / 1_000_000), number: true, rank: DropRank.healthDetail))
             fields.append(SyslogField("destination", cef: "cs1", label: "destination", destination, rank: DropRank.peer))
-            text = "syslog destination \(destination) regained; \(droppedAlerts) alerts dropped while it was away"
         case .alertsDropped(let destination, let droppedAlerts):
             fields.append(SyslogField("droppedAlerts", cef: "cn1", label: "droppedAlerts", String(droppedAlerts), number: true, rank: required + 4))
             fields.append(SyslogField("destination", cef: "cs1", label: "destination", destination, rank: DropRank.peer))
-            text = "syslog queue for \(destination) overflowed; \(droppedAlerts) alerts dropped"
         }
         fields.append(SyslogField("sensor", cef: "dvchost", hostname, rank: DropRank.deviceHost))
         self.init(eventName: health.name, signatureID: health.signatureID, title: health.title,

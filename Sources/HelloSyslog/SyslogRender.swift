@@ -74,8 +74,9 @@ enum SyslogRender {
                       cefHeader(content.title), String(content.severity.cef)].joined(separator: "|")
         var extensions: [String] = []
         for field in content.fields {
-            if let label = field.cefLabel { extensions.append("\(field.cefKey)Label=\(cefValue(label))") }
-            extensions.append("\(field.cefKey)=\(cefValue(field.cefValue ?? field.value))")
+            guard let key = field.cefKey else { continue }
+            if let label = field.cefLabel { extensions.append("\(key)Label=\(cefValue(label))") }
+            extensions.append("\(key)=\(cefValue(field.cefValue ?? field.value))")
         }
         extensions.append("msg=\(cefValue(content.text))")
         return header + "|" + extensions.joined(separator: " ")

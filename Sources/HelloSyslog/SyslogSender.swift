@@ -10,95 +10,6 @@ import Glibc
 import Darwin
 #endif
 
-public struct SyslogSenderConfiguration: Sendable {
-    public var destination: SyslogDestination
-    public var tls: SyslogTLSOptions
-    /// Alerts waiting for the destination; past it new alerts are dropped and counted, and
-    /// the count is sent as a health event once the destination takes messages again.
-    public var queueCapacity: Int
-    /// Reconnect delay: doubles from `initialBackoff` up to `maximumBackoff`.
-    public var initialBackoff: Duration
-    public var maximumBackoff: Duration
-    public var connectTimeout: Duration
-
-    public static let defaultQueueCapacity = 10_000
-
-    public init(destination: SyslogDestination, tls: SyslogTLSOptions = SyslogTLSOptions(),
-                queueCapacity: Int = SyslogSenderConfiguration.defaultQueueCapacity,
-                initialBackoff: Duration = .milliseconds(100), maximumBackoff: Duration = .seconds(30),
-                connectTimeout: Duration = .seconds(5)) {
-        self.destination = destination
-        self.tls = tls
-        self.queueCapacity = max(1, queueCapacity)
-        self.initialBackoff = initialBackoff
-        self.maximumBackoff = maximumBackoff
-        self.connectTimeout = connectTimeout
-    }
-}
-
-public struct SyslogSenderStatistics: Sendable, Equatable {
-    /// Messages handed to the kernel (alerts and health events).
-    public var sent = 0
-    /// Alerts refused because the queue was full.
-    public var droppedQueueFull = 0
-    /// Alerts offered after `close` began, or still queued when its deadline passed.
-    public var droppedAtClose = 0
-    public var queued = 0
-    public var connections = 0
-    public var losses = 0
-    public var isConnected = false
-}
-
-public struct SyslogCloseResult: Sendable, Equatable {
-    /// Whether everything queued was sent before the deadline.
-    public var flushed: Bool
-    public var undelivered: Int
-}
-
-struct QueuedMessage: Sendable {
-    var event: SyslogEvent
-    var timestampNanos: Int64
-}
-
-/// First-in first-out without `removeFirst`'s O(n).
-struct MessageQueue: Sendable {
-    private var items: [QueuedMessage] = []
-    private var head = 0
-
-    var count: Int { items.count - head }
-    var isEmpty: Bool { count == 0 }
-
-    mutating func append(_ message: QueuedMessage) { items.append(message) }
-
-    mutating func popFirst() -> QueuedMessage? {
-        guard head < items.count else { return nil }
-        defer {
-            head += 1
-            if head > 64 && head * 2 > items.count {
-                items.removeFirst(head)
-                head = 0
-            }
-        }
-        return items[head]
-    }
-
-    mutating func prepend(_ messages: [QueuedMessage]) {
-        items = messages + items[head...]
-        head = 0
-    }
-}
-
-/// What producers and the I/O thread share, under one lock held for a few instructions.
-struct SenderSharedState: Sendable {
-    var alerts = MessageQueue()
-    var health: [QueuedMessage] = []
-    var inFlightAlerts = 0
-    var droppedUnreported = 0
-    var wakePending = false
-    var closing = false
-    var statistics = SyslogSenderStatistics()
-}
-
 /// Sends events to one syslog destination without ever blocking its caller.
 ///
 /// `send` encodes nothing and does no I/O: it appends to a bounded queue under a lock
@@ -176,6 +87,10 @@ public final class SyslogSender: @unchecked Sendable {
     @discardableResult
     public func send(_ alert: EarlyTLSAlert) -> Bool { enqueue(.alert(alert)) }
 
+    /// Queues a weak-cipher alert; false when the queue was full (counted as dropped).
+    @discardableResult
+    public func send(_ alert: WeakCipherAlert) -> Bool { enqueue(.weakCipher(alert)) }
+
     /// Queues a health event. Health events have their own small queue (the oldest go
     /// first when it is full) so that a flood of alerts cannot hide them.
     public func report(_ health: SensorHealthEvent) {
@@ -229,17 +144,23 @@ public final class SyslogSender: @unchecked Sendable {
     }
 
     /// Stops taking alerts, sends what is queued until `timeout` passes, then closes the
-    /// connection and the sender's thread. Blocks; never call it on the sender's thread.
+    /// connection and the sender's thread. Blocks for at most about `timeout` (plus the
+    /// close itself); never call it on the sender's thread. A destination that is down
+    /// keeps being retried (with the backoff) until the deadline, so one that comes back
+    /// in time still gets everything queued.
     public func close(timeout: Duration) -> SyslogCloseResult {
+        endClose(beginClose(timeout: timeout))
+    }
+
+    /// The non-blocking half of `close`: stops taking alerts and starts the flush with
+    /// its deadline (so that several destinations flush at the same time). Nil when the
+    /// sender was already closing.
+    func beginClose(timeout: Duration) -> EventLoopFuture<Void>? {
         let alreadyClosing = shared.withLock { state in
             defer { state.closing = true }
             return state.closing
         }
-        guard !alreadyClosing else {
-            // Closed before (or being closed by another thread): report what is left.
-            let left = shared.withLock { $0.alerts.count + $0.inFlightAlerts + $0.health.count }
-            return SyslogCloseResult(flushed: left == 0, undelivered: left)
-        }
+        guard !alreadyClosing else { return nil }
         let promise = eventLoop.makePromise(of: Void.self)
         eventLoop.execute {
             self.closeWaiter = promise
@@ -248,7 +169,18 @@ public final class SyslogSender: @unchecked Sendable {
             }
             self.pump()
         }
-        try? promise.futureResult.wait()
+        return promise.futureResult
+    }
+
+    /// The blocking half of `close`: waits for the flush (or its deadline), closes the
+    /// connection and the thread, and counts what was left as dropped at close.
+    func endClose(_ flushing: EventLoopFuture<Void>?) -> SyslogCloseResult {
+        guard let flushing else {
+            // Closed before (or being closed by another thread): report what is left.
+            let left = shared.withLock { $0.alerts.count + $0.inFlightAlerts + $0.health.count }
+            return SyslogCloseResult(flushed: left == 0, undelivered: left)
+        }
+        try? flushing.wait()
         let closed = eventLoop.submit { () -> EventLoopFuture<Void> in
             self.shutDown = true
             self.reconnectTask?.cancel()
@@ -384,14 +316,25 @@ public final class SyslogSender: @unchecked Sendable {
             if channel == nil { scheduleReconnectIfIdle() }
             return
         }
-        let batch = shared.withLock { state -> [QueuedMessage] in
+        let now = clock()
+        let destination = configuration.destination.description
+        let (batch, overflow) = shared.withLock { state -> ([QueuedMessage], SensorHealthEvent?) in
             state.wakePending = false
+            // Alerts refused while connected (a slow collector) are reported before the
+            // next batch; those refused while it was away went with `destinationRegained`.
+            var overflow: SensorHealthEvent?
+            if state.droppedUnreported > 0 {
+                overflow = .alertsDropped(destination: destination, droppedAlerts: state.droppedUnreported)
+                state.droppedUnreported = 0
+                state.health.append(QueuedMessage(event: .health(overflow!), timestampNanos: now))
+            }
             var batch = state.health
             state.health.removeAll()
             while batch.count < Self.batchSize, let message = state.alerts.popFirst() { batch.append(message) }
-            state.inFlightAlerts = batch.count { if case .alert = $0.event { true } else { false } }
-            return batch
+            state.inFlightAlerts = batch.count { !$0.event.isHealth }
+            return (batch, overflow)
         }
+        if let overflow { healthHandler?(overflow) }
         guard !batch.isEmpty else {
             finishClose()
             return
@@ -421,9 +364,8 @@ public final class SyslogSender: @unchecked Sendable {
             self.shared.withLock { state in
                 state.inFlightAlerts = 0
                 state.statistics.sent += sentCount
-                let health = retry.filter { if case .health = $0.event { true } else { false } }
-                state.health.insert(contentsOf: health, at: 0)
-                state.alerts.prepend(retry.filter { if case .alert = $0.event { true } else { false } })
+                state.health.insert(contentsOf: retry.filter(\.event.isHealth), at: 0)
+                state.alerts.prepend(retry.filter { !$0.event.isHealth })
             }
             if let firstFailure, case .failure(let error) = results[framed ? results.count - 1 : firstFailure] {
                 self.lost(channel: channel, reason: "\(error)")

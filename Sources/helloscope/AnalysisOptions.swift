@@ -83,6 +83,18 @@ struct AnalysisOptions: ParsableArguments {
     @Flag(name: .long, help: "Also send one alert per early-TLS session.")
     var alertEverySession = false
 
+    @Option(name: .long, help: "With --alert-every-session: at most one alert per endpoint this often (seconds of capture time; 0: none); sessions in between are counted into the next alert.")
+    var alertSpacing: Double = 1
+
+    @Flag(name: .long, help: "Also alert on weak cipher suites (cipher-audit findings), once per server and finding.")
+    var alertWeakCiphers = false
+
+    @Option(name: .long, help: "With --alert-weak-ciphers: the lowest finding severity that alerts (low, medium or high).")
+    var alertCipherSeverity: String = "medium"
+
+    @Option(name: .long, help: "Seconds to flush the syslog queues at exit (destinations that are down are retried meanwhile).")
+    var syslogFlushTimeout: Double = 5
+
     func validate() throws {
         guard TLSVersion(name: minVersion) != nil else {
             throw ValidationError("--min-version: '\(minVersion)' is not a version (use TLSv1.0 ... TLSv1.3 or 0xNNNN)")
@@ -94,6 +106,13 @@ struct AnalysisOptions: ParsableArguments {
         guard maxReassemblyMemory >= 1 else { throw ValidationError("--max-reassembly-memory must be at least 1 (MiB)") }
         guard syslogReminder >= 0 else { throw ValidationError("--syslog-reminder cannot be negative") }
         guard syslogQueue >= 1 else { throw ValidationError("--syslog-queue must be at least 1") }
+        guard alertSpacing >= 0 && alertSpacing <= 86_400 else { throw ValidationError("--alert-spacing must be between 0 and 86400 seconds") }
+        guard FindingSeverity(rawValue: alertCipherSeverity.lowercased()) != nil else {
+            throw ValidationError("--alert-cipher-severity: '\(alertCipherSeverity)' is not low, medium or high")
+        }
+        guard syslogFlushTimeout >= 0 && syslogFlushTimeout <= 3600 else {
+            throw ValidationError("--syslog-flush-timeout must be between 0 and 3600 seconds")
+        }
         do {
             for url in syslog { _ = try SyslogDestination(parsing: url) }
             _ = try SyslogEncoder(options: try messageOptions())
@@ -110,7 +129,7 @@ struct AnalysisOptions: ParsableArguments {
     }
 
     /// The alert feed, or nil without --syslog. Exits with a clear message if a TLS file is unreadable.
-    func syslogAlerts(roles: RoleTable) -> SyslogAlerts? {
+    func syslogAlerts(roles: RoleTable, labels: FingerprintLabels) -> SyslogAlerts? {
         guard !syslog.isEmpty else { return nil }
         do {
             let encoder = try SyslogEncoder(options: try messageOptions())
@@ -125,8 +144,10 @@ struct AnalysisOptions: ParsableArguments {
             }
             let policy = AlertPolicy(
                 configuration: .init(reminderIntervalNanos: syslogReminder > 0 ? Int64(syslogReminder) * 1_000_000_000 : nil,
-                                     alertEverySession: alertEverySession),
-                roles: roles)
+                                     alertEverySession: alertEverySession,
+                                     minimumSpacingNanos: Int64(alertSpacing * 1e9),
+                                     weakCipherMinimum: alertWeakCiphers ? FindingSeverity(rawValue: alertCipherSeverity.lowercased()) : nil),
+                roles: roles, labels: labels)
             return SyslogAlerts(policy: policy, senders: senders)
         } catch {
             fail("--syslog: \(error)", status: ExitStatus.usage)
@@ -185,7 +206,7 @@ final class OutputHub: @unchecked Sendable {
             }
         }
         writer = SessionJSON(roles: configuration.roles, labels: labels)
-        alerts = options.syslogAlerts(roles: configuration.roles)
+        alerts = options.syslogAlerts(roles: configuration.roles, labels: labels)
         inventory = Inventory(roles: configuration.roles, policy: configuration.policy, labels: labels)
         do {
             json = try options.json.map { try OutputFile(path: $0) }
@@ -206,7 +227,7 @@ final class OutputHub: @unchecked Sendable {
         let names = findings.map(\.name)
         inventory.add(session, findings: names)
         tally.add(session, roles: roles, findings: names)
-        alerts?.add(session)
+        alerts?.add(session, findings: findings)
     }
 
     /// Reminders due by now (live capture calls this about once a second).
@@ -259,9 +280,16 @@ final class OutputHub: @unchecked Sendable {
         var warnings = warnings
         if let alerts {
             alerts.finish()
-            // A dead collector must not hold the exit for long: flush within a deadline, then say what was lost.
-            for (sender, result) in zip(alerts.senders, alerts.close(timeout: .seconds(5))) where !result.flushed {
-                let warning = "syslog \(sender.configuration.destination): \(result.undelivered) alert(s) undelivered at exit"
+            // A dead collector must not hold the exit for long: every destination flushes within
+            // one deadline (--syslog-flush-timeout), then what was lost is named.
+            let results = alerts.close(timeout: .milliseconds(Int64(options.syslogFlushTimeout * 1000)))
+            for (sender, result) in zip(alerts.senders, results) {
+                let dropped = sender.statistics.droppedQueueFull
+                guard !result.flushed || dropped > 0 else { continue }
+                var lost: [String] = []
+                if dropped > 0 { lost.append("\(dropped) alert(s) dropped (queue full, --syslog-queue \(options.syslogQueue))") }
+                if !result.flushed { lost.append("\(result.undelivered) message(s) undelivered at exit") }
+                let warning = "syslog \(sender.configuration.destination): " + lost.joined(separator: ", ")
                 warnings.append(warning)
                 printError("warning: " + warning)
             }

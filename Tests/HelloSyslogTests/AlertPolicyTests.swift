@@ -1,5 +1,7 @@
+import HelloFingerprint
 import HelloFlows
 import HelloWire
+import SyslogTestSupport
 import Testing
 @testable import HelloSyslog
 
@@ -112,5 +114,109 @@ import Testing
         #expect(policy.endpointsForgotten >= 900)
         // The most recent endpoints are the ones remembered.
         #expect(policy.alerts(for: Fixtures.session(client: "198.51.103.250", offered: [.tls10], atSeconds: 2000)).isEmpty)
+    }
+
+    // MARK: Fingerprints
+
+    @Test func clientAlertCarriesTheClientsFingerprintsAndLabel() throws {
+        let labels = FingerprintLabels([Fixtures.ja4: "DS agent 9.6", Fixtures.ja3s: "DSM 10 (pinned)"])
+        var policy = AlertPolicy(labels: labels)
+        let alert = try #require(policy.alerts(for: Fixtures.session(offered: [.tls10], negotiated: .tls10)).first)
+        #expect(alert.side == .client)
+        // No JA3S: the server is not the endpoint; the label names the client's stack.
+        #expect(alert.fingerprints == AlertFingerprints(ja3: Fixtures.ja3, ja4: Fixtures.ja4, ja3s: nil, label: "DS agent 9.6"))
+    }
+
+    @Test func serverAlertAddsJA3SAndLabelsTheServer() throws {
+        let labels = FingerprintLabels([Fixtures.ja4: "DS agent 9.6", Fixtures.ja3s.uppercased(): "DSM 10 (pinned)"])
+        var policy = AlertPolicy(labels: labels)
+        let alert = try #require(policy.alerts(for: Fixtures.session(offered: [.tls12, .tls10], negotiated: .tls10)).first)
+        #expect(alert.side == .server)
+        #expect(alert.fingerprints == AlertFingerprints(ja3: Fixtures.ja3, ja4: Fixtures.ja4, ja3s: Fixtures.ja3s, label: "DSM 10 (pinned)"))
+        // Unlabelled server stack: no label, even though the client's is labelled.
+        var unlabelled = AlertPolicy(labels: FingerprintLabels([Fixtures.ja4: "DS agent 9.6"]))
+        let other = try #require(unlabelled.alerts(for: Fixtures.session(offered: [.tls12, .tls10], negotiated: .tls10)).first)
+        #expect(other.fingerprints.label == nil)
+    }
+
+    @Test func labelFallsBackToJA3AndFingerprintsMayBeAbsent() throws {
+        var policy = AlertPolicy(labels: FingerprintLabels([Fixtures.ja3: "OpenSSL s_client -tls1"]))
+        let labelled = try #require(policy.alerts(for: Fixtures.session(offered: [.tls10], negotiated: .tls10)).first)
+        #expect(labelled.fingerprints.label == "OpenSSL s_client -tls1")
+        // --no-fingerprints: nothing to carry, nothing to label.
+        let bare = try #require(policy.alerts(for: Fixtures.session(client: "198.51.100.9", offered: [.tls10], negotiated: .tls10,
+                                                                    fingerprinted: false)).first)
+        #expect(bare.fingerprints == AlertFingerprints())
+    }
+
+    // MARK: Weak ciphers
+
+    /// TLS_RSA_WITH_3DES_EDE_CBC_SHA at TLS 1.2 on the heartbeat port: `triple_des` and
+    /// `cbc_sha1_tls12` (medium) and `deep_security_not_strong` (low), per `CipherAudit`.
+    static let tripleDES = CipherSuite(0x000a)
+
+    static func weakSession(server: String = "192.0.2.10", atSeconds: Int64 = 0) -> (SessionRecord, [CipherFinding]) {
+        let session = Fixtures.session(server: server, offered: [.tls12], negotiated: .tls12, atSeconds: atSeconds, cipher: tripleDES)
+        let findings = CipherAudit.audit(version: .tls12, suite: tripleDES, offered: [tripleDES], deepSecurityEndpoint: true)
+        return (session, findings)
+    }
+
+    @Test func weakCiphersDoNotAlertUnlessAskedTo() {
+        var policy = AlertPolicy()
+        let (session, findings) = Self.weakSession()
+        #expect(!findings.isEmpty)
+        #expect(policy.alerts(for: session).isEmpty)   // TLS 1.2: not early
+        #expect(policy.weakCipherAlerts(for: session, findings: findings).isEmpty)
+    }
+
+    @Test func weakCipherAlertsOncePerServerAndFindingAtOrAboveTheMinimum() throws {
+        var policy = AlertPolicy(configuration: .init(weakCipherMinimum: .medium),
+                                 labels: FingerprintLabels([Fixtures.ja3s: "DSM 10"]))
+        let (session, findings) = Self.weakSession()
+        let medium = findings.filter { $0.severity >= .medium }.map(\.name)
+        #expect(medium.contains("triple_des") && findings.contains { $0.severity == .low })
+        let alerts = policy.weakCipherAlerts(for: session, findings: findings)
+        #expect(alerts.map(\.finding.name) == medium)
+        let first = try #require(alerts.first)
+        #expect(first.endpoint == IPAddress("192.0.2.10"))
+        #expect(first.endpointPort == 4120)
+        #expect(first.endpointRole == "manager")
+        #expect(first.serviceRole == "manager_heartbeat")
+        #expect(first.peer == IPAddress("198.51.100.7"))
+        #expect(first.cipher == Self.tripleDES)
+        #expect(first.severity == AlertSeverity.forFinding(first.finding.severity))
+        #expect(first.fingerprints == AlertFingerprints(ja3: Fixtures.ja3, ja4: Fixtures.ja4, ja3s: Fixtures.ja3s, label: "DSM 10"))
+        // The same server again: deduplicated; another server alerts on its own.
+        #expect(policy.weakCipherAlerts(for: Self.weakSession(atSeconds: 60).0, findings: findings).isEmpty)
+        #expect(policy.weakCiphersSuppressed == medium.count)
+        #expect(policy.weakCipherAlerts(for: Self.weakSession(server: "192.0.2.11").0, findings: findings).count == medium.count)
+        // Lowering the bar adds the low finding, once.
+        var low = AlertPolicy(configuration: .init(weakCipherMinimum: .low))
+        #expect(low.weakCipherAlerts(for: session, findings: findings).count == findings.count)
+        #expect(low.weakCipherAlerts(for: session, findings: findings).isEmpty)
+        var high = AlertPolicy(configuration: .init(weakCipherMinimum: .high))
+        #expect(high.weakCipherAlerts(for: session, findings: findings).isEmpty)
+    }
+
+    @Test func weakCipherMemoryIsBounded() {
+        var policy = AlertPolicy(configuration: .init(maximumEndpoints: 50, weakCipherMinimum: .low))
+        let findings = Self.weakSession().1
+        for index in 0 ..< 500 {
+            let (session, _) = Self.weakSession(server: "192.0.\(2 + index / 250).\(index % 250 + 1)", atSeconds: Int64(index))
+            #expect(!policy.weakCipherAlerts(for: session, findings: findings).isEmpty)
+        }
+        #expect(policy.endpointsForgotten > 0)
+    }
+
+    @Test func zeroSpacingAlertsEverySession() {
+        var policy = AlertPolicy(configuration: .init(reminderIntervalNanos: nil, alertEverySession: true, minimumSpacingNanos: 0))
+        var kinds: [EarlyTLSAlertKind] = []
+        for tenth in 0 ..< 5 {   // five sessions 100 ms apart
+            var session = Fixtures.session()
+            session.firstSeenNanos += Int64(tenth) * 100_000_000
+            kinds += policy.alerts(for: session).map(\.kind)
+        }
+        #expect(kinds == [.firstSeen, .session, .session, .session, .session])
+        #expect(policy.pendingReminders().isEmpty)
     }
 }

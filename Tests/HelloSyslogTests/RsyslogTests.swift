@@ -1,35 +1,36 @@
 import Foundation
 import HelloWire
 import Synchronization
+import SyslogTestSupport
 import Testing
 @testable import HelloSyslog
 
 /// Real rsyslogd on loopback (ports 15700–15799 here), real sockets, real TLS. Each test
 /// starts its own daemon and stops it by PID in a `defer`.
-@Suite(.serialized, .enabled(if: RsyslogDaemon.shouldRun, "rsyslogd is not installed"))
+@Suite(.serialized, .enabled(if: RsyslogDaemon.shouldRun("HelloSyslogTests"), "rsyslogd is not installed"))
 struct RsyslogTests {
     enum Transport: String, CaseIterable, Sendable { case udp, tcp, tls, unix }
 
     /// Checks one line rsyslog wrote (RFC 5424 around our payload) as `format`; returns the
-    /// alert's endpoint and SNI.
-    static func decode(_ line: RFC5424Message, _ format: SyslogFormat) throws -> (endpoint: String?, serverName: String?) {
+    /// alert's endpoint, SNI and JA4.
+    static func decode(_ line: RFC5424Message, _ format: SyslogFormat) throws -> (endpoint: String?, serverName: String?, ja4: String?) {
         let payload = line.message.drop { $0 == " " }
         switch format {
         case .rfc5424:
-            return (line.param("endpoint"), line.param("serverName"))
+            return (line.param("endpoint"), line.param("serverName"), line.param("ja4"))
         case .rfc3164:
             let pairs = Dictionary(try parseKeyValues(String(payload)), uniquingKeysWith: { first, _ in first })
-            return (pairs["endpoint"], pairs["serverName"])
+            return (pairs["endpoint"], pairs["serverName"], pairs["ja4"])
         case .cef:
             let cef = try CEFMessage(parsing: String(payload))
             #expect(cef.header[1] == "HelloScope" && cef.header[2] == "HelloScope")
-            return (cef.extensions["dst"], cef.labeled("serverName"))
+            return (cef.extensions["dst"], cef.labeled("serverName"), cef.labeled("ja4"))
         case .leef:
             let leef = try LEEFMessage(parsing: String(payload))
-            return (leef.attributes["dst"], leef.attributes["serverName"])
+            return (leef.attributes["dst"], leef.attributes["serverName"], leef.attributes["ja4"])
         case .json:
             let object = try parseJSONObject(String(payload))
-            return (object["endpoint"] as? String, object["serverName"] as? String)
+            return (object["endpoint"] as? String, object["serverName"] as? String, object["ja4"] as? String)
         }
     }
 
@@ -69,7 +70,7 @@ struct RsyslogTests {
             let options = SyslogMessageOptions(format: format, appName: appName, hostname: "sensor-1", maximumBytes: 1024)
             let sender = try SyslogSender(configuration: .init(destination: destination, tls: tls), encoder: SyslogEncoder(options: options))
             for endpoint in alertEndpoints(offset * 10) {
-                #expect(sender.send(Fixtures.alert(endpoint: endpoint, serverName: Fixtures.hostileSNI)))
+                #expect(sender.send(Fixtures.alert(endpoint: endpoint, serverName: Fixtures.hostileSNI, fingerprints: Fixtures.fingerprints)))
             }
             let closed = sender.close(timeout: .seconds(5))
             #expect(closed == SyslogCloseResult(flushed: true, undelivered: 0), "\(format)")
@@ -83,6 +84,7 @@ struct RsyslogTests {
                 let decoded = try Self.decode(line, format)
                 endpoints.append(decoded.endpoint ?? "missing")
                 #expect(decoded.serverName?.contains("漢😀") == true, "\(format): SNI \(decoded.serverName ?? "nil")")
+                #expect(decoded.ja4 == Fixtures.ja4, "\(format)")
             }
             #expect(endpoints.sorted() == alertEndpoints(offset * 10), "\(format)")
         }
@@ -142,6 +144,37 @@ struct RsyslogTests {
         #expect(events.contains { if case .destinationLost = $0 { true } else { false } })
         #expect(events.contains { if case .destinationRegained(_, _, 10) = $0 { true } else { false } })
         #expect(sender.close(timeout: .seconds(5)).flushed)
+    }
+
+    /// A queue that overflows while the collector is up (alerts come faster than the event
+    /// loop takes them): the drops are reported in `sensor_alerts_dropped` events before
+    /// the next batch (at the latest when closing), and the counts add up.
+    @Test func overflowWhileConnectedIsReported() throws {
+        let directory = try RsyslogDaemon.makeDirectory("overflow")
+        let daemon = RsyslogDaemon(directory: directory, arguments: ["--tcp", "15712"])
+        try daemon.start()
+        defer { daemon.stop() }
+        let health = Mutex<[SensorHealthEvent]>([])
+        let options = SyslogMessageOptions(format: .rfc5424, appName: "hs-overflow", hostname: "sensor-1")
+        let sender = try SyslogSender(configuration: .init(destination: try SyslogDestination(parsing: "tcp://127.0.0.1:15712"), queueCapacity: 1),
+                                      encoder: SyslogEncoder(options: options),
+                                      healthHandler: { event in health.withLock { $0.append(event) } })
+        sender.send(Fixtures.alert(endpoint: "192.0.2.1"))
+        #expect(daemon.waitForLines(count: 1) { $0.appName == "hs-overflow" }.count == 1)
+        let accepted = (1 ... 200).map { sender.send(Fixtures.alert(endpoint: "203.0.113.\($0)")) }.count { $0 }
+        #expect(sender.close(timeout: .seconds(5)).flushed)
+        let dropped = 200 - accepted
+        #expect(dropped > 0, "the queue of 1 never overflowed")
+        #expect(sender.statistics.droppedQueueFull == dropped)
+        let lines = daemon.waitForLines(count: 1 + accepted + 1) { $0.appName == "hs-overflow" }
+        #expect(lines.count { $0.messageID == "EARLY_TLS_FIRST" } == 1 + accepted)
+        let reports = lines.filter { $0.messageID == "SENSOR_ALERTS_DROPPED" }
+        #expect(reports.compactMap { Int($0.param("droppedAlerts") ?? "") }.reduce(0, +) == dropped, "\(reports.count) reports")
+        #expect(!lines.contains { $0.messageID == "SENSOR_DEST_REGAINED" })
+        let reported = health.withLock { $0 }.reduce(0) { sum, event in
+            if case .alertsDropped(_, let count) = event { sum + count } else { sum }
+        }
+        #expect(reported == dropped)
     }
 
     /// Mutual TLS (rsyslog `x509/name`): the client certificate is presented and the message

@@ -1,6 +1,8 @@
 import Foundation
+import HelloFingerprint
 import HelloFlows
 import HelloWire
+import SyslogTestSupport
 import Testing
 @testable import HelloSyslog
 
@@ -29,6 +31,7 @@ import Testing
         #expect(message.param("verdict") == "early_tls_negotiated")
         #expect(message.param("count") == "1")
         #expect(message.param("firstSeen") == "2023-11-14T22:13:20.000Z")
+        for name in ["ja3", "ja4", "ja3s", "fingerprintLabel"] { #expect(message.param(name) == nil, "\(name) without fingerprints") }
         // `"` `\` `]` escaped and back; control characters replaced.
         #expect(message.param("serverName") == "evil|x=y\\z\"q]w?TAB?NL?CR e\u{301}ü漢😀")
         #expect(message.message == "TLSv1.0 negotiated by server 192.0.2.10 (manager): fix the server's settings")
@@ -71,9 +74,14 @@ import Testing
         #expect(cef.extensions["dvchost"] == "sensor-1")
         #expect(cef.extensions["cat"] == "early_tls_first_seen")
         #expect(cef.extensions["start"] == "1700000000000")
+        #expect(cef.extensions["reason"] == "early_tls_negotiated")
+        #expect(cef.extensions["destinationServiceName"] == "manager_heartbeat")
         #expect(cef.labeled("blame") == "server")
         #expect(cef.labeled("count") == "1")
         #expect(cef.labeled("endpointRole") == "manager")
+        #expect(cef.labeled("tlsVersionCode") == "0x0301")
+        #expect(cef.labelsAreUnique)
+        #expect(cef.labeled("ja3") == nil && cef.extensions["cs3"] == nil)
         // `=` and `\` escaped, line breaks as \n and \r; a tab has no CEF escape.
         #expect(cef.labeled("serverName") == "evil|x=y\\z\"q]w?TAB\nNL\rCR e\u{301}ü漢😀")
         #expect(line.contains(#"evil|x\=y\\z"#))
@@ -148,6 +156,101 @@ import Testing
         case .json:
             #expect(try parseJSONObject(line)["droppedAlerts"] as? Int == 17)
         }
+    }
+
+    /// The client's JA3 and JA4, the server's JA3S and the label, in each format's own
+    /// place: SD-PARAMs, quoted pairs, CEF custom strings with labels, LEEF and JSON keys.
+    @Test(arguments: SyslogFormat.allCases)
+    func fingerprintsInEveryFormat(format: SyslogFormat) throws {
+        let alert = Fixtures.alert(fingerprints: Fixtures.fingerprints)
+        let line = try Fixtures.encode(.alert(alert), Fixtures.options(format))
+        let values: [String: String?]
+        switch format {
+        case .rfc5424:
+            let message = try RFC5424Message(parsing: line)
+            values = Dictionary(uniqueKeysWithValues: Self.fingerprintNames.map { ($0, message.param($0)) })
+        case .rfc3164:
+            let pairs = Dictionary(try parseKeyValues(RFC3164Message(parsing: line).content), uniquingKeysWith: { first, _ in first })
+            values = Dictionary(uniqueKeysWithValues: Self.fingerprintNames.map { ($0, pairs[$0]) })
+        case .cef:
+            let cef = try CEFMessage(parsing: line)
+            #expect(cef.extensions["cs3Label"] == "ja3" && cef.extensions["cs4Label"] == "ja4")
+            #expect(cef.extensions["cs6Label"] == "fingerprintLabel" && cef.extensions["flexString1Label"] == "ja3s")
+            #expect(cef.labelsAreUnique)
+            values = Dictionary(uniqueKeysWithValues: Self.fingerprintNames.map { ($0, cef.labeled($0)) })
+        case .leef:
+            let leef = try LEEFMessage(parsing: line)
+            values = Dictionary(uniqueKeysWithValues: Self.fingerprintNames.map { ($0, leef.attributes[$0]) })
+        case .json:
+            let object = try parseJSONObject(RFC5424Message(parsing: line).message)
+            values = Dictionary(uniqueKeysWithValues: Self.fingerprintNames.map { ($0, object[$0] as? String) })
+        }
+        #expect(values["ja3"] == Fixtures.ja3)
+        #expect(values["ja4"] == Fixtures.ja4)
+        #expect(values["ja3s"] == Fixtures.ja3s)
+        // Escaped and back where the format has escapes; a tab has none in RFC 5424, CEF or LEEF.
+        let label = try #require(values["fingerprintLabel"] ?? nil)
+        switch format {
+        case .json: #expect(label == Fixtures.hostileLabel)
+        case .leef: #expect(label == Fixtures.hostileLabel.replacingOccurrences(of: "\t", with: " "))
+        default: #expect(label == Fixtures.hostileLabel.replacingOccurrences(of: "\t", with: "?"))
+        }
+    }
+
+    static let fingerprintNames = ["ja3", "ja4", "ja3s", "fingerprintLabel"]
+
+    @Test(arguments: SyslogFormat.allCases)
+    func weakCipherAlertInEveryFormat(format: SyslogFormat) throws {
+        let alert = Fixtures.weakCipherAlert(fingerprints: AlertFingerprints(ja3: Fixtures.ja3, ja4: Fixtures.ja4, ja3s: Fixtures.ja3s))
+        let line = try Fixtures.encode(.weakCipher(alert), Fixtures.options(format))
+        var fields: [String: String] = [:]
+        switch format {
+        case .rfc5424:
+            let message = try RFC5424Message(parsing: line)
+            #expect(message.messageID == "WEAK_CIPHER")
+            #expect(message.priority == 20 * 8 + 3)          // high finding: error
+            fields = Dictionary(uniqueKeysWithValues: message.structuredData[0].params.map { ($0.name, $0.value) })
+            #expect(message.message.hasPrefix("TLS_RSA_WITH_RC4_128_SHA uses RC4"))
+        case .rfc3164:
+            fields = Dictionary(try parseKeyValues(RFC3164Message(parsing: line).content), uniquingKeysWith: { first, _ in first })
+        case .cef:
+            let cef = try CEFMessage(parsing: line)
+            #expect(cef.header[4] == "1101" && cef.header[5] == "Weak cipher suite negotiated" && cef.header[6] == "8")
+            #expect(cef.extensions["dst"] == "192.0.2.10" && cef.extensions["src"] == "198.51.100.7")
+            #expect(cef.extensions["reason"] == "rc4")
+            #expect(cef.labeled("cipher") == "TLS_RSA_WITH_RC4_128_SHA")
+            #expect(cef.labeled("ja3s") == Fixtures.ja3s)
+            #expect(cef.labelsAreUnique)
+            fields = ["event": cef.extensions["cat"] ?? "", "endpoint": cef.extensions["dst"] ?? "", "finding": cef.extensions["reason"] ?? "",
+                      "findingSeverity": "high", "cipher": cef.labeled("cipher") ?? ""]
+        case .leef:
+            let leef = try LEEFMessage(parsing: line)
+            #expect(leef.header[4] == "1101")
+            #expect(leef.attributes["sev"] == "8")
+            fields = leef.attributes
+            fields["endpoint"] = leef.attributes["dst"]
+            fields["event"] = leef.attributes["cat"]
+        case .json:
+            let object = try parseJSONObject(RFC5424Message(parsing: line).message)
+            #expect(object["signatureId"] as? String == "1101")
+            fields = object.compactMapValues { $0 as? String }
+        }
+        #expect(fields["event"] == "weak_cipher_first_seen")
+        #expect(fields["endpoint"] == "192.0.2.10")
+        #expect(fields["finding"] == "rc4")
+        #expect(fields["findingSeverity"] == "high")
+        #expect(fields["cipher"] == "TLS_RSA_WITH_RC4_128_SHA")
+        if format != .cef {
+            #expect(fields["cipherCode"] == "0x0005")
+            #expect(fields["ja3s"] == Fixtures.ja3s)
+        }
+    }
+
+    @Test func findingSeverityMapsToBothScales() {
+        #expect(AlertSeverity.forFinding(.high) == AlertSeverity.forVersion(.tls10))
+        #expect(AlertSeverity.forFinding(.medium) == AlertSeverity.forVersion(.tls11))
+        #expect(AlertSeverity.forFinding(.low) < AlertSeverity.forFinding(.medium))
+        #expect(AlertSeverity.forFinding(.low).syslog == 5)   // notice
     }
 
     @Test func severityRisesWithAge() {

@@ -1,29 +1,30 @@
 import Foundation
 
 /// Strict, independent parsers for what the encoder writes (and what rsyslog writes back):
-/// written from the RFCs and the CEF/LEEF guides, not from the encoder's code.
-struct ParseError: Error, CustomStringConvertible {
-    var description: String
-    init(_ text: String) { description = text }
+/// written from the RFCs and the CEF/LEEF guides, not from the encoder's code. Shared by
+/// HelloSyslogTests and EndToEndTests.
+public struct ParseError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ text: String) { description = text }
 }
 
 /// RFC 5424 §6 message.
-struct RFC5424Message {
-    var priority: Int
-    var version: Int
-    var timestamp: String
-    var hostname: String
-    var appName: String
-    var processID: String
-    var messageID: String
-    var structuredData: [(id: String, params: [(name: String, value: String)])]
-    var message: String
+public struct RFC5424Message {
+    public var priority: Int
+    public var version: Int
+    public var timestamp: String
+    public var hostname: String
+    public var appName: String
+    public var processID: String
+    public var messageID: String
+    public var structuredData: [(id: String, params: [(name: String, value: String)])]
+    public var message: String
 
-    func param(_ name: String, in id: String = "helloscope@32473") -> String? {
+    public func param(_ name: String, in id: String = "helloscope@32473") -> String? {
         structuredData.first { $0.id == id }?.params.first { $0.name == name }?.value
     }
 
-    init(parsing text: String) throws {
+    public init(parsing text: String) throws {
         let chars = Array(text.unicodeScalars)
         var index = 0
         func expect(_ scalar: Unicode.Scalar) throws {
@@ -116,14 +117,14 @@ struct RFC5424Message {
 }
 
 /// RFC 3164 §4.1 as we write it: `<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: CONTENT`.
-struct RFC3164Message {
-    var priority: Int
-    var timestamp: String
-    var hostname: String
-    var tag: String
-    var content: String
+public struct RFC3164Message {
+    public var priority: Int
+    public var timestamp: String
+    public var hostname: String
+    public var tag: String
+    public var content: String
 
-    init(parsing text: String) throws {
+    public init(parsing text: String) throws {
         guard text.hasPrefix("<"), let close = text.firstIndex(of: ">"), let pri = Int(text[text.index(after: text.startIndex) ..< close]),
               (0 ... 191).contains(pri) else { throw ParseError("bad PRI in \(text)") }
         priority = pri
@@ -150,7 +151,7 @@ struct RFC3164Message {
 }
 
 /// `key="value" key2="value2"`, RFC 5424 quoting, single spaces.
-func parseKeyValues(_ text: String) throws -> [(String, String)] {
+public func parseKeyValues(_ text: String) throws -> [(String, String)] {
     let chars = Array(text.unicodeScalars)
     var index = 0
     var pairs: [(String, String)] = []
@@ -189,12 +190,12 @@ func parseKeyValues(_ text: String) throws -> [(String, String)] {
 
 /// ArcSight CEF: 7 header fields (`\|`, `\\` escapes) and `key=value` extensions
 /// (`\=`, `\\`, `\n`, `\r` escapes; a value ends where the next ` key=` begins).
-struct CEFMessage {
-    var header: [String]
-    var extensions: [String: String]
-    var keyOrder: [String]
+public struct CEFMessage {
+    public var header: [String]
+    public var extensions: [String: String]
+    public var keyOrder: [String]
 
-    init(parsing text: String) throws {
+    public init(parsing text: String) throws {
         guard let start = text.range(of: "CEF:") else { throw ParseError("no CEF: in \(text)") }
         let chars = Array(text[start.lowerBound...].unicodeScalars)
         guard !chars.contains(where: { $0 == "\n" || $0 == "\r" }) else { throw ParseError("raw line break") }
@@ -270,20 +271,27 @@ struct CEFMessage {
         }
     }
 
-    /// The value of a custom string whose label is `label` (`cs1Label=serverName cs1=…`).
-    func labeled(_ label: String) -> String? {
-        for index in 1 ... 6 where extensions["cs\(index)Label"] == label { return extensions["cs\(index)"] }
-        for index in 1 ... 3 where extensions["cn\(index)Label"] == label { return extensions["cn\(index)"] }
+    /// The value of a custom field whose label is `label` (`cs1Label=serverName cs1=…`):
+    /// `cs1`…`cs6`, `cn1`…`cn3`, `flexString1`, `flexString2`.
+    public func labeled(_ label: String) -> String? {
+        let keys = (1 ... 6).map { "cs\($0)" } + (1 ... 3).map { "cn\($0)" } + ["flexString1", "flexString2"]
+        for key in keys where extensions[key + "Label"] == label { return extensions[key] }
         return nil
+    }
+
+    /// Every label used once only: two custom fields with one label would be ambiguous.
+    public var labelsAreUnique: Bool {
+        let labels = extensions.filter { $0.key.hasSuffix("Label") }.map(\.value)
+        return Set(labels).count == labels.count
     }
 }
 
 /// LEEF 2.0: `LEEF:2.0|Vendor|Product|Version|EventID|Delimiter|k=v<delim>k=v`.
-struct LEEFMessage {
-    var header: [String]
-    var attributes: [String: String]
+public struct LEEFMessage {
+    public var header: [String]
+    public var attributes: [String: String]
 
-    init(parsing text: String) throws {
+    public init(parsing text: String) throws {
         guard let start = text.range(of: "LEEF:") else { throw ParseError("no LEEF: in \(text)") }
         let body = String(text[start.lowerBound...])
         guard !body.contains("\n"), !body.contains("\r") else { throw ParseError("raw line break") }
@@ -311,7 +319,7 @@ struct LEEFMessage {
     }
 }
 
-func parseJSONObject(_ text: String) throws -> [String: Any] {
+public func parseJSONObject(_ text: String) throws -> [String: Any] {
     guard let start = text.firstIndex(of: "{") else { throw ParseError("no JSON object in \(text)") }
     let object = try JSONSerialization.jsonObject(with: Data(text[start...].utf8))
     guard let dictionary = object as? [String: Any] else { throw ParseError("JSON is not an object") }
