@@ -16,12 +16,50 @@ public enum FindingSeverity: String, Sendable, Hashable, Comparable, CaseIterabl
 public struct CipherFinding: Sendable, Hashable {
     public let name: String
     public let severity: FindingSeverity
-    public let text: String
+    /// The sentence, made only when asked for: most findings only count.
+    public var text: String { explicitText ?? Self.sentence(name, suite: suite, offered: offered, forwardSecrecy: forwardSecrecy) }
+
+    private let explicitText: String?
+    private let suite: CipherSuite
+    private let offered: CipherSuite?
+    private let forwardSecrecy: Bool
 
     public init(name: String, severity: FindingSeverity, text: String) {
         self.name = name
         self.severity = severity
-        self.text = text
+        explicitText = text
+        suite = CipherSuite(0)
+        offered = nil
+        forwardSecrecy = false
+    }
+
+    init(name: String, severity: FindingSeverity, suite: CipherSuite, offered: CipherSuite? = nil, forwardSecrecy: Bool = false) {
+        self.name = name
+        self.severity = severity
+        explicitText = nil
+        self.suite = suite
+        self.offered = offered
+        self.forwardSecrecy = forwardSecrecy
+    }
+
+    private static func sentence(_ name: String, suite: CipherSuite, offered: CipherSuite?, forwardSecrecy: Bool) -> String {
+        let chosen = suite.name
+        switch name {
+        case "null_encryption": return "\(chosen) sends application data unencrypted"
+        case "anonymous_key_exchange": return "\(chosen) authenticates no one: open to a man in the middle"
+        case "export_grade": return "\(chosen) is an EXPORT suite (40/56-bit keys or 512-bit exchange)"
+        case "rc4": return "\(chosen) uses RC4, prohibited by RFC 7465"
+        case "des": return "\(chosen) uses single DES (56-bit key)"
+        case "triple_des": return "\(chosen) uses 3DES, 64-bit blocks (Sweet32)"
+        case "md5_mac": return "\(chosen) authenticates records with HMAC-MD5"
+        case "cbc_sha1_tls12":
+            return "\(chosen) is CBC with HMAC-SHA1 under TLS 1.2, where AEAD suites are available"
+                + (forwardSecrecy ? "" : ", and without forward secrecy")
+        case "weaker_than_offered": return "server chose \(chosen) although the client offered \(offered?.name ?? "a stronger suite")"
+        case "deep_security_not_strong":
+            return "\(chosen) is outside Deep Security's strong cipher set (ECDHE-RSA with AES-GCM)"
+        default: return "\(name): \(chosen)"
+        }
     }
 }
 
@@ -213,43 +251,19 @@ public enum CipherAudit {
         deepSecurityEndpoint: Bool = false
     ) -> [CipherFinding] {
         var findings: [CipherFinding] = []
-        let name = suite.name
         // An SSLv2 SERVER-HELLO's cipher kind is not a TLS suite; the version verdict
         // already covers SSLv2.
         if version != .sslv2, let traits = CipherTraits(suite) {
-            if traits.isNullEncryption {
-                findings.append(.init(name: "null_encryption", severity: .high,
-                                      text: "\(name) sends application data unencrypted"))
-            }
-            if traits.isAnonymous {
-                findings.append(.init(name: "anonymous_key_exchange", severity: .high,
-                                      text: "\(name) authenticates no one: open to a man in the middle"))
-            }
-            if traits.isExport {
-                findings.append(.init(name: "export_grade", severity: .high,
-                                      text: "\(name) is an EXPORT suite (40/56-bit keys or 512-bit exchange)"))
-            }
-            if traits.isRC4 {
-                findings.append(.init(name: "rc4", severity: .high,
-                                      text: "\(name) uses RC4, prohibited by RFC 7465"))
-            }
-            if traits.isSingleDES {
-                findings.append(.init(name: "des", severity: .high,
-                                      text: "\(name) uses single DES (56-bit key)"))
-            }
-            if traits.isTripleDES {
-                findings.append(.init(name: "triple_des", severity: .medium,
-                                      text: "\(name) uses 3DES, 64-bit blocks (Sweet32)"))
-            }
-            if traits.isMD5MAC {
-                findings.append(.init(name: "md5_mac", severity: .medium,
-                                      text: "\(name) authenticates records with HMAC-MD5"))
-            }
+            if traits.isNullEncryption { findings.append(.init(name: "null_encryption", severity: .high, suite: suite)) }
+            if traits.isAnonymous { findings.append(.init(name: "anonymous_key_exchange", severity: .high, suite: suite)) }
+            if traits.isExport { findings.append(.init(name: "export_grade", severity: .high, suite: suite)) }
+            if traits.isRC4 { findings.append(.init(name: "rc4", severity: .high, suite: suite)) }
+            if traits.isSingleDES { findings.append(.init(name: "des", severity: .high, suite: suite)) }
+            if traits.isTripleDES { findings.append(.init(name: "triple_des", severity: .medium, suite: suite)) }
+            if traits.isMD5MAC { findings.append(.init(name: "md5_mac", severity: .medium, suite: suite)) }
             if version == .tls12, traits.isSHA1MAC, !traits.isAEAD, traits.strength >= .cbcSHA1 {
-                findings.append(.init(
-                    name: "cbc_sha1_tls12", severity: traits.hasForwardSecrecy ? .low : .medium,
-                    text: "\(name) is CBC with HMAC-SHA1 under TLS 1.2, where AEAD suites are available"
-                        + (traits.hasForwardSecrecy ? "" : ", and without forward secrecy")))
+                findings.append(.init(name: "cbc_sha1_tls12", severity: traits.hasForwardSecrecy ? .low : .medium,
+                                      suite: suite, forwardSecrecy: traits.hasForwardSecrecy))
             }
             let chosen = traits.strength
             var best: (suite: CipherSuite, strength: CipherStrength)?
@@ -259,16 +273,14 @@ public enum CipherAudit {
                 if best.map({ strength > $0.strength }) ?? true { best = (candidate, strength) }
             }
             if let best, best.strength > chosen {
-                findings.append(.init(
-                    name: "weaker_than_offered", severity: traits.isAEAD ? .low : .medium,
-                    text: "server chose \(name) although the client offered \(best.suite.name)"))
+                findings.append(.init(name: "weaker_than_offered", severity: traits.isAEAD ? .low : .medium,
+                                      suite: suite, offered: best.suite))
             }
         }
         if deepSecurityEndpoint && !isDeepSecurityStrong(version: version, suite: suite) {
-            findings.append(.init(
-                name: "deep_security_not_strong", severity: .low,
-                text: "\(name) is outside Deep Security's strong cipher set (ECDHE-RSA with AES-GCM)"))
+            findings.append(.init(name: "deep_security_not_strong", severity: .low, suite: suite))
         }
-        return findings.sorted { $0.severity > $1.severity }
+        if findings.count > 1 { findings.sort { $0.severity > $1.severity } }
+        return findings
     }
 }

@@ -7,6 +7,14 @@ import HelloWire
 public struct SessionJSON {
     public let roles: RoleTable
     public let labels: FingerprintLabels
+    /// Where fingerprint strings are written before they are quoted (the lists behind
+    /// them are bounded, so they always fit).
+    private let scratch = Scratch()
+
+    private final class Scratch {
+        let bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 4096)
+        deinit { bytes.deallocate() }
+    }
 
     public init(roles: RoleTable, labels: FingerprintLabels = FingerprintLabels()) {
         self.roles = roles
@@ -150,13 +158,9 @@ public struct SessionJSON {
         _ key: StaticString, _ missing: Bool, _ out: inout JSONBytes, _ write: (UnsafeMutableBufferPointer<UInt8>) -> Int
     ) {
         guard !missing else { return out.null(key) }
-        var text = InlineArray<4096, UInt8>(repeating: 0)
-        withUnsafeMutableBytes(of: &text) { raw in
-            let buffer = raw.bindMemory(to: UInt8.self)
-            let count = write(buffer)
-            out.key(key)
-            out.quotedBytes(UnsafeBufferPointer(rebasing: buffer[0 ..< count]))
-        }
+        let count = write(scratch.bytes)
+        out.key(key)
+        out.quotedBytes(UnsafeBufferPointer(rebasing: scratch.bytes[0 ..< count]))
     }
 
     private func helloName(_ state: HelloState) -> StaticString {
