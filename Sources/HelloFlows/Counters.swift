@@ -30,6 +30,7 @@ public struct Counters: Sendable, Equatable {
     public var reassemblyStarted = 0       // hellos that needed the copy (split or reordered)
     public var reassemblyPoolExhausted = 0 // no buffer left under --max-reassembly-memory
     public var sessionSlotsExhausted = 0
+    public var sessionsEvictedForSlots = 0 // pending sessions ended to free a slot for a new hello
     public var segmentsOutOfWindow = 0
     public var segmentsOutOfOrder = 0
     public var segmentsRetransmitted = 0
@@ -65,6 +66,7 @@ public struct Counters: Sendable, Equatable {
         sum.reassemblyStarted += other.reassemblyStarted
         sum.reassemblyPoolExhausted += other.reassemblyPoolExhausted
         sum.sessionSlotsExhausted += other.sessionSlotsExhausted
+        sum.sessionsEvictedForSlots += other.sessionsEvictedForSlots
         sum.segmentsOutOfWindow += other.segmentsOutOfWindow
         sum.segmentsOutOfOrder += other.segmentsOutOfOrder
         sum.segmentsRetransmitted += other.segmentsRetransmitted
@@ -97,7 +99,7 @@ public struct Counters: Sendable, Equatable {
             ("hellos_over_reassembly_bound", hellosOverBound), ("hellos_incomplete_gap", hellosIncompleteGap),
             ("extensions_malformed", extensionsMalformed), ("alerts_before_server_hello", alertsBeforeServerHello),
             ("reassembly_started", reassemblyStarted), ("reassembly_pool_exhausted", reassemblyPoolExhausted),
-            ("session_slots_exhausted", sessionSlotsExhausted),
+            ("session_slots_exhausted", sessionSlotsExhausted), ("sessions_evicted_for_slots", sessionsEvictedForSlots),
             ("segments_out_of_order", segmentsOutOfOrder), ("segments_retransmitted", segmentsRetransmitted),
             ("segments_out_of_window", segmentsOutOfWindow),
             ("sessions", sessions), ("early_tls_sessions", earlyTLSSessions),

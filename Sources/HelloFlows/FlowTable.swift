@@ -192,6 +192,25 @@ public struct FlowTable: ~Copyable {
         return oldestWithoutSession ?? oldestWithSession
     }
 
+    /// The least recently seen flow whose session is still pending, among `window` such flows
+    /// from the hand: whose session slot to reuse when the session pool is full (a flood of
+    /// unanswered hellos). Probes at most every slot once.
+    public mutating func pendingSessionCandidate(window: Int = 64) -> Int? {
+        var oldest: Int?
+        var seen = 0
+        var probe = hand
+        for _ in 0 ..< slotCount {
+            probe = following(probe)
+            let entry = entries[probe]
+            guard entry.occupied, !entry.finished, entry.session >= 0 else { continue }
+            if oldest.map({ entry.lastSeenSeconds < entries[$0].lastSeenSeconds }) ?? true { oldest = probe }
+            seen += 1
+            if seen >= window { break }
+        }
+        if let oldest { hand = oldest }
+        return oldest
+    }
+
     /// Every occupied slot, for the end of input. Not for the packet path.
     public func occupiedSlots() -> [Int] {
         (0 ..< slotCount).filter { entries[$0].occupied }

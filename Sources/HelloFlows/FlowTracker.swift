@@ -120,8 +120,16 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
     /// Ends every flow still open (end of input): pending sessions go out with the status
     /// their handshake reached.
     public mutating func finish(now: Int64) {
-        for slot in table.occupiedSlots().reversed() where table.pointer(slot).pointee.occupied {
-            endFlow(slot, status: nil, now: now)
+        // Ending a flow shifts the rest of its probe run back one slot (FlowTable.remove), also
+        // from slot 0 across the wrap into the last slot: so look at a slot again until it is
+        // empty, from the top down. Nothing is allocated, and no flow is skipped.
+        var slot = table.slotCount - 1
+        while slot >= 0 {
+            if table.pointer(slot).pointee.occupied {
+                endFlow(slot, status: nil, now: now)
+            } else {
+                slot -= 1
+            }
         }
     }
 
@@ -371,7 +379,7 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         _ flow: UnsafeMutablePointer<FlowEntry>, clientIsLow: Bool, _ segment: borrowing TCPSegment, now: Int64
     ) -> UnsafeMutablePointer<SessionRecord>? {
         if flow.pointee.session >= 0 { return sessions.pointer(flow.pointee.session) }
-        guard let slot = sessions.take() else {
+        guard let slot = sessions.take() ?? reclaimSessionSlot() else {
             counters.sessionSlotsExhausted += 1
             return nil
         }
@@ -390,6 +398,16 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         record.pointee.preamble = flow.pointee.preamble
         if flow.pointee.preamble != .none { counters.flowsWithPreamble += 1 }
         return record
+    }
+
+    /// The session pool is full: unanswered hellos must not keep every later handshake out
+    /// until they idle out. Ends the least recently seen pending session (status `evicted`; its
+    /// flow stays, finished, so no table entry moves) and hands back its slot.
+    private mutating func reclaimSessionSlot() -> Int32? {
+        guard let victim = table.pendingSessionCandidate() else { return nil }
+        counters.sessionsEvictedForSlots += 1
+        emit(table.pointer(victim), status: .evicted)
+        return sessions.take()
     }
 
     private mutating func onClientHello(
