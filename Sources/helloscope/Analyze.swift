@@ -14,6 +14,8 @@ struct Analyze: ParsableCommand {
 
     @OptionGroup var options: AnalysisOptions
 
+    @OptionGroup var evidenceOptions: EvidenceOptions
+
     func validate() throws {
         guard files.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("standard input (-) can be read once") }
     }
@@ -25,26 +27,38 @@ struct Analyze: ParsableCommand {
             _ = openCapture(path)
         }
         let hub = OutputHub(options: options, configuration: configuration)
-        var tracker = FlowTracker(configuration: configuration, sink: HubSink(hub: hub))
+        let evidence = evidenceOptions.makeOutput(snapLength: 262_144)
+        let recorder = evidence.map {
+            EvidenceRecorder(limits: evidenceOptions.recorderLimits(workers: 1, idleTimeoutSeconds: options.idleTimeout), output: $0)
+        }
+        var tracker = FlowTracker(configuration: configuration, sink: EvidenceSink(hub: hub, recorder: recorder))
         var warnings: [String] = []
         var lastTimestamp: Int64 = 0
         for path in files {
             let capture = openCapture(path)
             let decoder = FrameDecoder(linkType: LinkType(rawValue: capture.linkType))
-            while let packet = capture.next() {
+            // Frames are decoded on the reader's thread, flows tracked on this one.
+            let end = capture.forEachPacketPipelined(prepare: { decoder.decode($0.bytes.bytes) }) { packet, decoded in
                 lastTimestamp = max(lastTimestamp, packet.timestampNanos)
-                tracker.process(frame: packet.bytes.bytes, decoder: decoder,
+                recorder?.record(packet.bytes, decoder: decoder, timestampNanos: packet.timestampNanos, wireLength: packet.wireLength)
+                tracker.process(decoded: decoded, frame: packet.bytes.bytes,
                                 timestampNanos: packet.timestampNanos, wireLength: packet.wireLength)
+                recorder?.settle()
             }
-            if case let .damaged(reason, index, offset) = capture.end {
+            if case let .damaged(reason, index, offset) = end {
                 let warning = "\(path): stopped at packet \(index) (byte offset ~\(offset)): \(reason); results up to there are kept"
                 warnings.append(warning)
                 printError("warning: " + warning)
             }
         }
         tracker.finish(now: lastTimestamp)
-        let status = hub.finish(counters: tracker.counters, inputs: files, warnings: warnings)
-        if status != 0 { throw ExitCode(status) }
+        evidence?.close()
+        let status = hub.finish(counters: tracker.counters, inputs: files, warnings: warnings,
+                                extraSummary: evidence?.summaryLine ?? "")
+        // Everything is written: leave without tearing the flow table and the inventory
+        // down piece by piece (after a busy capture that took longer than writing them).
+        fflush(nil)
+        Foundation.exit(status)
     }
 
     private func openCapture(_ path: String) -> OfflineCapture {

@@ -53,6 +53,8 @@ struct Capture: ParsableCommand {
 
     @OptionGroup var options: AnalysisOptions
 
+    @OptionGroup var evidenceOptions: EvidenceOptions
+
     func validate() throws {
         guard workers >= 1 && workers <= 64 else { throw ValidationError("--workers must be between 1 and 64") }
         guard !interface.isEmpty else { throw ValidationError("name at least one interface with -i") }
@@ -96,16 +98,22 @@ struct Capture: ParsableCommand {
             fail("\(error)", status: ExitStatus.outputFailed)
         }
         if let user { dropPrivileges(to: user) }
+        // After dropping privileges: the files are created as that user, so check as that user.
+        let evidence = evidenceOptions.makeOutput(snapLength: snaplen)
+        let evidenceLimits = evidenceOptions.recorderLimits(workers: handles.count, idleTimeoutSeconds: options.idleTimeout)
 
         let control = CaptureControl(packetLimit: count)
-        let signals = installSignalHandlers(control: control, hub: hub)
+        installSignalHandlers()
+        var hangupsSeen = 0
         let workerStates = handles.map { WorkerState(interface: $0.1) }
         var threads: [Thread] = []
         for (index, (handle, _)) in handles.enumerated() {
             let state = workerStates[index]
             let sendableHandle = UncheckedBox(handle)
             let thread = Thread {
-                runWorker(handle: sendableHandle.value, configuration: configuration, hub: hub, control: control, state: state)
+                let recorder = evidence.map { EvidenceRecorder(limits: evidenceLimits, output: $0) }
+                runWorker(handle: sendableHandle.value, configuration: configuration, hub: hub, control: control, state: state,
+                          recorder: recorder)
             }
             thread.name = "capture-\(index)"
             thread.start()
@@ -119,6 +127,12 @@ struct Capture: ParsableCommand {
         var reportedDrops: UInt64 = 0
         while !control.stopRequested {
             Thread.sleep(forTimeInterval: 0.05)
+            if stopSignals.load(ordering: .relaxed) > 0 { control.requestStop() }
+            let hangups = hangupSignals.load(ordering: .relaxed)
+            if hangups != hangupsSeen {
+                hangupsSeen = hangups
+                hub.reopen()
+            }
             if Date().timeIntervalSince(lastTick) >= 1 {
                 lastTick = Date()
                 hub.tick(nowNanos: Int64(lastTick.timeIntervalSince1970 * 1e9))
@@ -135,16 +149,17 @@ struct Capture: ParsableCommand {
             if statsInterval > 0, Date().timeIntervalSince(lastStats) >= Double(statsInterval) {
                 lastStats = Date()
                 hub.flush()
-                report(workerStates, to: statsFile, final: false)
+                report(workerStates, evidence: evidence, to: statsFile, final: false)
             }
         }
         for state in workerStates { state.finished.wait() }
-        _ = signals
-        report(workerStates, to: statsFile, final: true)
+        evidence?.close()
+        report(workerStates, evidence: evidence, to: statsFile, final: true)
         statsFile?.close()
         let counters = workerStates.map(\.counters).reduce(Counters(), +)
         let statistics = workerStates.map(\.statistics).reduce(CaptureStatistics(), +)
         let loss = "Capture: \(statistics.received) packets received by the kernel, \(statistics.droppedByKernel) dropped by the kernel, \(statistics.droppedByInterface) by the interface (\(workerStates.count) worker(s))\n"
+            + (evidence?.summaryLine ?? "")
         var status = hub.finish(counters: counters, inputs: interface, warnings: control.failures, extraSummary: loss)
         if !control.failures.isEmpty {
             printError("helloscope: capture stopped: " + control.failures.joined(separator: "; "))
@@ -153,7 +168,7 @@ struct Capture: ParsableCommand {
         if status != 0 { throw ExitCode(status) }
     }
 
-    private func report(_ states: [WorkerState], to file: OutputFile?, final: Bool) {
+    private func report(_ states: [WorkerState], evidence: EvidenceOutput?, to file: OutputFile?, final: Bool) {
         var lines: [String] = []
         var record: [String: Any] = ["type": final ? "final_stats" : "stats", "ts": ISO8601DateFormatter().string(from: Date())]
         var workers: [[String: Any]] = []
@@ -166,6 +181,11 @@ struct Capture: ParsableCommand {
                             "kernel_dropped": statistics.droppedByKernel, "interface_dropped": statistics.droppedByInterface])
         }
         record["workers"] = workers
+        if let evidence {
+            let counts = evidence.statsRecord
+            record["evidence"] = counts
+            lines.append("evidence: " + counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", "))
+        }
         if !final || statsInterval > 0 { for line in lines { printError("stats: " + line) } }
         if let file, let data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) {
             file.write(Array(data) + [UInt8(ascii: "\n")])
@@ -218,7 +238,8 @@ final class CaptureControl: @unchecked Sendable {
     }
 
     func fail(_ message: String) {
-        lock.lock(); _failures.append(message); lock.unlock()
+        // Every worker on a vanished interface says so: one line is enough.
+        lock.lock(); if !_failures.contains(message) { _failures.append(message) }; lock.unlock()
         requestStop()
     }
 
@@ -230,10 +251,22 @@ struct UncheckedBox<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// One worker: its own handle and flow table, no locks per packet.
+/// One worker: its own handle and flow table, no locks per packet. Without `--evidence`
+/// the tracker's sink is the hub alone and no packet is looked at twice.
 private func runWorker(handle: LiveCapture, configuration: TrackerConfiguration, hub: OutputHub,
-                       control: CaptureControl, state: WorkerState) {
-    var tracker = FlowTracker(configuration: configuration, sink: HubSink(hub: hub))
+                       control: CaptureControl, state: WorkerState, recorder: EvidenceRecorder?) {
+    if let recorder {
+        var tracker = FlowTracker(configuration: configuration, sink: EvidenceSink(hub: hub, recorder: recorder))
+        capture(handle: handle, tracker: &tracker, recorder: recorder, hub: hub, control: control, state: state)
+    } else {
+        var tracker = FlowTracker(configuration: configuration, sink: HubSink(hub: hub))
+        capture(handle: handle, tracker: &tracker, recorder: nil, hub: hub, control: control, state: state)
+    }
+    state.finished.signal()
+}
+
+private func capture<Sink: SessionSink>(handle: LiveCapture, tracker: inout FlowTracker<Sink>, recorder: EvidenceRecorder?,
+                                        hub: OutputHub, control: CaptureControl, state: WorkerState) {
     let decoder = FrameDecoder(linkType: LinkType(rawValue: handle.linkType))
     var lastPublish = DispatchTime.now().uptimeNanoseconds
     var lastTimestamp: Int64 = 0
@@ -241,11 +274,15 @@ private func runWorker(handle: LiveCapture, configuration: TrackerConfiguration,
         switch handle.next() {
         case .packet(let packet):
             lastTimestamp = packet.timestampNanos
+            recorder?.record(packet.bytes, decoder: decoder, timestampNanos: packet.timestampNanos, wireLength: packet.wireLength)
             tracker.process(frame: packet.bytes.bytes, decoder: decoder,
                             timestampNanos: packet.timestampNanos, wireLength: packet.wireLength)
+            recorder?.settle()
             if control.countPacket() { control.requestStop() }
         case .timeout:
-            tracker.tick(timestampNanos: Int64(Date().timeIntervalSince1970 * 1e9))
+            let now = Int64(Date().timeIntervalSince1970 * 1e9)
+            tracker.tick(timestampNanos: now)
+            recorder?.tick(nowNanos: now)
         case .failed(let reason):
             control.fail("\(handle.configuration.interface): \(reason)")
         }
@@ -258,22 +295,39 @@ private func runWorker(handle: LiveCapture, configuration: TrackerConfiguration,
     }
     tracker.finish(now: max(lastTimestamp, Int64(Date().timeIntervalSince1970 * 1e9)))
     state.publish(tracker.counters, handle.statistics(), activeFlows: 0)
-    state.finished.signal()
 }
 
-/// SIGINT/SIGTERM stop cleanly; SIGHUP reopens the JSON output (logrotate).
-private func installSignalHandlers(control: CaptureControl, hub: OutputHub) -> [DispatchSourceSignal] {
-    var sources: [DispatchSourceSignal] = []
+/// Counted by the signal handlers (an atomic add is async-signal-safe); the main loop polls them.
+private let stopSignals = Atomic<Int>(0)
+private let hangupSignals = Atomic<Int>(0)
+
+/// SIGINT/SIGTERM stop cleanly; SIGHUP reopens the JSON output (logrotate). Plain sigaction
+/// handlers, not DispatchSource: on Linux libdispatch reads signals through a signalfd, which
+/// only sees a signal that every thread blocks; started from a shell (signals unblocked) the
+/// capture threads took SIGINT and it was lost: the capture never stopped.
+private func installSignalHandlers() {
+    // Globals are initialised lazily (swift_once, not async-signal-safe): touch them first.
+    _ = stopSignals.load(ordering: .relaxed)
+    _ = hangupSignals.load(ordering: .relaxed)
+    // A parent may hand these signals down blocked (a spawning thread of libdispatch's blocks
+    // them all): unblock them here, before the workers start and inherit this mask.
+    var wanted = sigset_t()
+    sigemptyset(&wanted)
+    for signalNumber in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&wanted, signalNumber) }
+    pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
     for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler {
-            if signalNumber == SIGHUP { hub.reopen() } else { control.requestStop() }
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { number in
+            if number == SIGHUP {
+                hangupSignals.add(1, ordering: .relaxed)
+            } else {
+                stopSignals.add(1, ordering: .relaxed)
+            }
         }
-        source.resume()
-        sources.append(source)
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(signalNumber, &action, nil)
     }
-    return sources
 }
 
 private func dropPrivileges(to user: String) {

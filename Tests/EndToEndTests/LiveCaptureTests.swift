@@ -19,10 +19,14 @@ import Testing
         var sessions: [[String: Any]]
         var stats: [[String: Any]]
         var ran: [String]
+        var stdout: String
         var stderr: String
+        /// `status` as written: a number, or `hang` (vanish mode).
+        var statusText: String
     }
 
-    static func live(_ arguments: [String]) throws -> LiveRun {
+    /// Runs scripts/live-test.sh MODE OUT ARGS...; `environment` adds LIVE_NET, SESSIONS, ...
+    static func live(_ arguments: [String], environment extra: [String: String] = [:]) throws -> LiveRun {
         let out = Helloscope.temporaryFile("live-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let process = Process()
@@ -30,6 +34,7 @@ import Testing
         process.arguments = [arguments[0], out.path] + arguments.dropFirst()
         var environment = ProcessInfo.processInfo.environment
         environment["HELLOSCOPE"] = Helloscope.binary.path
+        environment.merge(extra) { $1 }
         process.environment = environment
         try process.run()
         process.waitUntilExit()
@@ -37,12 +42,15 @@ import Testing
         func read(_ name: String) -> String {
             (try? String(contentsOf: out.appendingPathComponent(name), encoding: .utf8)) ?? ""
         }
+        let statusText = read("status").trimmingCharacters(in: .whitespacesAndNewlines)
         return LiveRun(
-            status: Int32(read("status").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1,
+            status: Int32(statusText) ?? -1,
             sessions: try Helloscope.jsonLines(read("sessions.jsonl")),
             stats: try Helloscope.jsonLines(read("stats.jsonl")),
             ran: read("ran.txt").split(separator: "\n").map(String.init),
-            stderr: read("stderr.txt"))
+            stdout: read("stdout.txt"),
+            stderr: read("stderr.txt"),
+            statusText: statusText)
     }
 
     @Test(arguments: [1, 2])
