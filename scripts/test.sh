@@ -18,3 +18,5 @@ fi
 
 swift build --build-tests
 swift test --skip-build "$@"
+# Opt-in: SANITIZE=address|thread|all adds scripts/sanitize.sh (its own builds; see README).
+if [ -n "${SANITIZE:-}" ]; then scripts/sanitize.sh "$SANITIZE"; fi
