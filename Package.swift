@@ -36,6 +36,7 @@ let package = Package(
             name: "HelloSyslog",
             dependencies: [
                 "HelloFlows", "HelloWire", "HelloFingerprint",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
