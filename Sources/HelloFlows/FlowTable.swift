@@ -207,12 +207,9 @@ public struct FlowTable: ~Copyable {
             seen += 1
             if seen >= window { break }
         }
-        if let oldest { hand = oldest }
+        // Past the window, as in `evictionCandidate`: staying on the victim would take the
+        // next ones from the same neighbourhood.
+        hand = probe
         return oldest
-    }
-
-    /// Every occupied slot, for the end of input. Not for the packet path.
-    public func occupiedSlots() -> [Int] {
-        (0 ..< slotCount).filter { entries[$0].occupied }
     }
 }
