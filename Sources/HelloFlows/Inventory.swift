@@ -73,22 +73,30 @@ public struct Inventory: Sendable {
     /// Distinct fingerprints kept per endpoint: a NAT or jump host may show many stacks.
     public static let maximumFingerprintsKept = 32
 
-    /// Bounds memory on a span port with millions of clients; later endpoints are counted.
-    public var maximumEndpoints: Int
+    /// Bounds memory on a span port with millions of clients. Past it, new endpoints are
+    /// counted, not listed, except those in an early-TLS session: the inventory exists to
+    /// name those, so they may use a reserve of an eighth more.
+    public let maximumEndpoints: Int
+    public var earlyTLSReserve: Int { max(maximumEndpoints / 8, 1) }
+    public static let defaultMaximumEndpoints = 262_144
     public static let maximumPeersKept = 16
     public private(set) var entries: [Key: Entry] = [:]
+    /// Endpoints left out because the inventory was full (their sessions are still counted
+    /// in the totals and written as JSON lines).
     public private(set) var endpointsDropped = 0
+    /// Of those, endpoints in an early-TLS session that did not fit the reserve either.
+    public private(set) var earlyTLSEndpointsDropped = 0
     public let roles: RoleTable
     public let policy: EarlyTLSPolicy
 
     public let labels: FingerprintLabels
 
     public init(roles: RoleTable, policy: EarlyTLSPolicy, labels: FingerprintLabels = FingerprintLabels(),
-                maximumEndpoints: Int = 1_000_000) {
+                maximumEndpoints: Int = Inventory.defaultMaximumEndpoints) {
         self.roles = roles
         self.policy = policy
         self.labels = labels
-        self.maximumEndpoints = maximumEndpoints
+        self.maximumEndpoints = max(maximumEndpoints, 1)
     }
 
     /// `findings`: the cipher audit's finding names for this session (counted on both ends).
@@ -105,8 +113,12 @@ public struct Inventory: Sendable {
     private mutating func update(_ key: Key, _ session: SessionRecord, service: String, peer: IPAddress, port: UInt16,
                                  blamed: Bool, findings: [String]) {
         if entries.count >= maximumEndpoints && entries[key] == nil {
-            endpointsDropped += 1
-            return
+            let needsAction = session.earlyTLS || session.verdict == .earlyOnlyRefused
+            if !needsAction || entries.count >= maximumEndpoints + earlyTLSReserve {
+                endpointsDropped += 1
+                if needsAction { earlyTLSEndpointsDropped += 1 }
+                return
+            }
         }
         // In place: a copy of the entry would copy each of its collections on write.
         Self.update(&entries[key, default: Entry()], key: key, session, service: service, peer: peer, port: port,

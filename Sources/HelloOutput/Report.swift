@@ -32,23 +32,33 @@ public struct VersionTally: Sendable {
 }
 
 /// The inventory as a JSON document: endpoints that need action first.
-public func inventoryJSON(_ inventory: Inventory, counters: Counters, inputs: [String]) -> [UInt8] {
-    var out = JSONBytes(capacity: 1 << 16)
+/// Hands the inventory document to `emit` in pieces of about 64 KiB (a million endpoints
+/// make hundreds of MiB of JSON, which should not sit in memory at once); `emit` takes the
+/// bytes and empties the buffer.
+public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, inputs: [String], emit: (inout JSONBytes) -> Void) {
+    let piece = 1 << 16
+    var out = JSONBytes(capacity: piece + (1 << 12))
     out.beginObject()
     out.key("generated_by"); out.quotedStatic("helloscope")
     out.key("min_version"); out.quotedVersion(inventory.policy.minimumVersion)
     out.beginArray("inputs")
     for input in inputs { out.element(); quote(input, &out) }
     out.endArray()
-    let sorted = inventory.entries.sorted { lhs, rhs in
-        let l = inventory.needsAction(lhs.value), r = inventory.needsAction(rhs.value)
+    // Indices, not a sorted copy of the entries: a copy would double the inventory's memory.
+    let entries = inventory.entries
+    let sorted = entries.indices.sorted { lhs, rhs in
+        let l = inventory.needsAction(entries[lhs].value), r = inventory.needsAction(entries[rhs].value)
         if l != r { return l }
-        return lhs.key < rhs.key
+        return entries[lhs].key < entries[rhs].key
     }
-    out.int("endpoints_to_upgrade", sorted.filter { inventory.needsAction($0.value) }.count)
+    out.int("endpoints_to_upgrade", entries.values.count { inventory.needsAction($0) })
     out.int("endpoints_dropped", inventory.endpointsDropped)
+    out.int("early_tls_endpoints_dropped", inventory.earlyTLSEndpointsDropped)
+    out.int("max_endpoints", inventory.maximumEndpoints)
     out.beginArray("endpoints")
-    for (key, entry) in sorted {
+    for index in sorted {
+        let (key, entry) = entries[index]
+        if out.bytes.count >= piece { emit(&out) }
         out.element()
         out.beginObject()
         out.address("address", key.address)
@@ -123,7 +133,7 @@ public func inventoryJSON(_ inventory: Inventory, counters: Counters, inputs: [S
     out.endObject()
     out.endObject()
     out.bytes.append(UInt8(ascii: "\n"))
-    return out.bytes
+    emit(&out)
 }
 
 func quote(_ text: String, _ out: inout JSONBytes) {
@@ -163,6 +173,10 @@ public func summaryText(tally: VersionTally, inventory: Inventory, counters: Cou
     lines.append("Counters:")
     let counted = counters.named.filter { $0.1 != 0 || ["packets", "sessions", "early_tls_sessions", "flows"].contains($0.0) }
     for (name, value) in counted { lines.append("  \(name): \(value)") }
+    if inventory.endpointsDropped > 0 {
+        lines.append("warning: inventory full (--max-endpoints \(inventory.maximumEndpoints)): \(inventory.endpointsDropped) endpoint sightings"
+            + " not listed, \(inventory.earlyTLSEndpointsDropped) of them in early-TLS sessions; every session is still counted above and in --json")
+    }
     for warning in warnings { lines.append("warning: \(warning)") }
     return lines.joined(separator: "\n") + "\n"
 }

@@ -65,7 +65,7 @@ guard CommandLine.arguments.count == 2 else {
 }
 let path = CommandLine.arguments[1]
 print("file: \(path)")
-print("sizes: session slot \(MemoryLayout<SessionRecord>.stride) B, flow slot \(MemoryLayout<FlowEntry>.stride) B")
+print("sizes: session slot \(MemoryLayout<SessionRecord>.stride) B, flow slot \(MemoryLayout<FlowEntry>.stride) B, inventory entry \(MemoryLayout<Inventory.Key>.stride + MemoryLayout<Inventory.Entry>.stride) B + its collections")
 print("allocation counter: \(allocationCount == nil ? "not loaded (LD_PRELOAD scripts/bench/malloc-count.so)" : "on")")
 
 // Stage 1: reading and frame decoding only.

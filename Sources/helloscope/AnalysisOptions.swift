@@ -26,6 +26,9 @@ struct AnalysisOptions: ParsableArguments {
     @Option(name: .long, help: "Most flows tracked at once (per worker); beyond it the oldest are evicted (counted).")
     var maxFlows: Int = TrackerConfiguration().maximumFlows
 
+    @Option(name: .long, help: "Most endpoints listed in the inventory; past it new ones are counted, not listed (early-TLS ones get an eighth more).")
+    var maxEndpoints: Int = Inventory.defaultMaximumEndpoints
+
     @Option(name: .long, help: "Most bytes kept per direction while a hello is incomplete.")
     var reassemblyBound: Int = TrackerConfiguration().reassemblyBound
 
@@ -100,6 +103,7 @@ struct AnalysisOptions: ParsableArguments {
             throw ValidationError("--min-version: '\(minVersion)' is not a version (use TLSv1.0 ... TLSv1.3 or 0xNNNN)")
         }
         guard maxFlows > 0 else { throw ValidationError("--max-flows must be positive") }
+        guard maxEndpoints > 0 else { throw ValidationError("--max-endpoints must be positive") }
         guard reassemblyBound >= 512 && reassemblyBound <= 1 << 20 else {
             throw ValidationError("--reassembly-bound must be between 512 and 1048576 bytes")
         }
@@ -207,7 +211,8 @@ final class OutputHub: @unchecked Sendable {
         }
         writer = SessionJSON(roles: configuration.roles, labels: labels)
         alerts = options.syslogAlerts(roles: configuration.roles, labels: labels)
-        inventory = Inventory(roles: configuration.roles, policy: configuration.policy, labels: labels)
+        inventory = Inventory(roles: configuration.roles, policy: configuration.policy, labels: labels,
+                              maximumEndpoints: options.maxEndpoints)
         do {
             json = try options.json.map { try OutputFile(path: $0) }
         } catch {
@@ -303,10 +308,12 @@ final class OutputHub: @unchecked Sendable {
             fail("\(options.json ?? "json"): write failed: \(failure); \(sessions) session(s) were processed", status: ExitStatus.outputFailed)
         }
         if let path = options.inventory {
-            let bytes = inventoryJSON(inventory, counters: counters, inputs: inputs)
             do {
                 let file = try OutputFile(path: path)
-                file.write(bytes)
+                writeInventoryJSON(inventory, counters: counters, inputs: inputs) { piece in
+                    file.write(piece.bytes)
+                    piece.bytes.removeAll(keepingCapacity: true)
+                }
                 file.close()
                 if let failure = file.failure { fail("\(path): write failed: \(failure)", status: ExitStatus.outputFailed) }
             } catch {

@@ -55,6 +55,47 @@ import Testing
         }
     }
 
+    @Test func fullInventoryCountsNewEndpointsAndKeepsRoomForEarlyTLS() throws {
+        let modern = try RealHellos.from("ds-agent-4118.pcap", session: 2)   // TLS 1.2
+        let early = try RealHellos.from("ds-agent-4118.pcap", session: 0)    // TLS 1.0
+        var writer = PcapWriter()
+        let cleanClients = 300, earlyClients = 20
+        for index in 0 ..< cleanClients + earlyClients {
+            let source: [UInt8] = [10, 215, UInt8(index >> 8), UInt8(index & 0xff)]
+            let hellos = index < cleanClients ? modern : early
+            writer.append(TCPFrame.build(from: source, 40000, to: server, 4118, sequence: 99, flags: TCPFrame.syn))
+            writer.append(TCPFrame.build(from: source, 40000, to: server, 4118, sequence: 100, payload: hellos.clientHello))
+            writer.append(TCPFrame.build(from: server, 4118, to: source, 40000, sequence: 5000, payload: hellos.serverHelloRecord))
+        }
+        let file = try writer.write("many-endpoints.pcap")
+        let inventory = Helloscope.temporaryFile("many-endpoints.inventory.json")
+        defer { try? FileManager.default.removeItem(at: file); try? FileManager.default.removeItem(at: inventory) }
+        // 160 listed: the server and the first 159 clients; then the early-TLS clients take
+        // the reserve of 160 / 8 = 20.
+        let result = try Helloscope.run(["analyze", "--max-endpoints", "160", "--inventory", inventory.path,
+                                         "--json", "-", file.path])
+        #expect(result.status == 0)
+        #expect(try Helloscope.jsonLines(result.stdout).count == cleanClients + earlyClients)
+        let document = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: inventory)) as? [String: Any])
+        let endpoints = try #require(document["endpoints"] as? [[String: Any]])
+        #expect(endpoints.count == 160 + earlyClients)
+        #expect(document["endpoints_dropped"] as? Int == cleanClients - 159)
+        #expect(document["early_tls_endpoints_dropped"] as? Int == 0)
+        #expect(document["max_endpoints"] as? Int == 160)
+        let listedClients = Set(endpoints.filter { $0["side"] as? String == "client" }.compactMap { $0["address"] as? String })
+        let earlyAddresses = (cleanClients ..< cleanClients + earlyClients).map { "10.215.\($0 >> 8).\($0 & 0xff)" }
+        #expect(earlyAddresses.allSatisfy(listedClients.contains))
+        #expect(document["endpoints_to_upgrade"] as? Int == earlyClients)
+        #expect(result.stderr.contains("warning: inventory full (--max-endpoints 160): 141 endpoint sightings not listed, 0 of them in early-TLS sessions"))
+
+        let tight = try Helloscope.run(["analyze", "--quiet", "--max-endpoints", "8", "--inventory", inventory.path, file.path])
+        #expect(tight.status == 0)
+        let tightDocument = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: inventory)) as? [String: Any])
+        #expect((tightDocument["endpoints"] as? [[String: Any]])?.count == 9)
+        #expect(tightDocument["early_tls_endpoints_dropped"] as? Int == earlyClients - 1)
+        #expect(try Helloscope.run(["analyze", "--max-endpoints", "0", file.path]).status == 64)
+    }
+
     @Test mutating func helloClaimingMegabytesIsCountedNotBuffered() throws {
         var hello = try RealHellos.from("ds-agent-4118.pcap", session: 2).clientHello
         hello[6] = 0xff; hello[7] = 0xff; hello[8] = 0xff       // handshake length: 16 MiB
