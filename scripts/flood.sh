@@ -10,13 +10,17 @@
 #   KIND=hello FLOWS=1000000 scripts/flood.sh    each flood flow sends an unanswered ClientHello
 # Per cap, bench-data/flood-KIND-FLOWS-REAL-CAP.summary.txt is kept (KEEP=1: also the JSON).
 #
-# Budget: baseline (the same binary on one session) + the 1 MiB savefile read buffer
-# (OfflineCapture.readBufferSize, touched whole only by files over 1 MiB) + the flow table at
-# the cap, whose slots (cap + cap/3 + 1, FlowEntry stride 120 B on x86_64) are all touched once
-# the cap is reached;
+# Budget: baseline (the same binary on one session) + the mapped file windows (MappedSavefile:
+# 2 MiB each, the current one and up to 3 the consumer still reads; file pages, counted in RSS,
+# touched whole only by files over 2 MiB) + one and a half
+# flow tables at the cap (slots: cap + cap/3 + 1, FlowEntry stride 120 B on x86_64; all touched
+# once the cap is reached, and the last growth holds the old table, at most half, beside the
+# final one);
 # for KIND=hello also a pending-session slot (SessionRecord stride 1600 B) per flow, at most
-# 65536 (TrackerConfiguration.maximumPendingSessions). Whole in-order hellos need no
-# reassembly buffer, so the 64 MiB reassembly pool stays untouched.
+# 65536 (TrackerConfiguration.maximumPendingSessions), and an inventory endpoint (at most
+# 1 KiB, measured; --max-endpoints 262144 plus the eighth reserved for early TLS) per flood
+# client, whatever the flow cap. Whole in-order hellos need no reassembly buffer, so the 64 MiB reassembly pool
+# stays untouched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FLOWS=${FLOWS:-5000000}
@@ -45,13 +49,14 @@ for cap in $CAPS; do
     out=bench-data/$name-$cap
     read -r seconds rss < <(/usr/bin/time -f "%e %M" "$binary" analyze "${flag[@]}" --json "$out.sessions.jsonl" \
         --inventory "$out.inventory.json" "$workload" 2>&1 >"$out.summary.txt" | tail -1)
-    python3 - "$cap" "$seconds" "$rss" "$baseline" "$out" "$truth" "$KIND" <<'PY'
+    python3 - "$cap" "$seconds" "$rss" "$baseline" "$out" "$truth" "$KIND" "$FLOWS" <<'PY'
 import json, re, sys
 cap, seconds, rss, baseline, out, truth, kind = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6], sys.argv[7]
+flood_flows = int(sys.argv[8])
 flows = 262_144 if cap == "default" else int(cap)
-budget = baseline * 1024 + (1 << 20) + (flows + flows // 3 + 1) * 120
+budget = baseline * 1024 + 4 * (2 << 20) + (flows + flows // 3 + 1) * 120 * 3 // 2
 if kind == "hello":
-    budget += min(flows, 65_536) * 1600
+    budget += min(flows, 65_536) * 1600 + min(flood_flows, 262_144 * 9 // 8) * 1024
 summary = open(out + ".summary.txt").read()
 evicted = re.search(r"flows_evicted\D+(\d+)", summary)
 counters = json.load(open(out + ".inventory.json"))["counters"]

@@ -79,12 +79,14 @@ public struct FlowTable: ~Copyable {
 
     deinit { free(entries) }
 
-    /// Doubles the slots (up to the final count) and moves every flow to its new home.
-    /// Slot numbers change: callers find their flow again afterwards.
+    /// Doubles the slots and moves every flow to its new home; once doubling would reach half
+    /// the final count it goes straight to the final count, so old and new tables together
+    /// never exceed one and a half final tables. Slot numbers change: callers find their
+    /// flow again afterwards.
     private mutating func grow() {
         let oldEntries = entries
         let oldCount = slotCount
-        slotCount = min(slotCount * 2, finalSlotCount)
+        slotCount = slotCount * 4 >= finalSlotCount ? finalSlotCount : slotCount * 2
         entries = Self.allocateSlots(slotCount)
         for index in 0 ..< oldCount where oldEntries[index].occupied {
             var slot = home(oldEntries[index].key)
