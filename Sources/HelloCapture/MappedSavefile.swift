@@ -123,7 +123,7 @@ final class MappedSavefile: @unchecked Sendable {
     /// through a bounded ring. Reading and decoding a file costs about what tracking its
     /// flows does, so on two cores this nearly halves the time. `body` sees the packets in
     /// file order, exactly as `forEachPacket` gives them.
-    func forEachPacketPipelined<Prepared: Sendable>(
+    func forEachPacketPipelined<Prepared: Sendable & BitwiseCopyable>(
         prepare: @escaping @Sendable (CapturedPacket) -> Prepared, _ body: (CapturedPacket, Prepared) -> Void
     ) -> End {
         let ring = PacketRing<Prepared>(capacity: 8192)
@@ -282,8 +282,12 @@ private final class ConsumerProgress: Sendable {
 
 /// A single-producer, single-consumer ring of packets (pointers into mapped windows, which
 /// the producer keeps mapped until `consumed` is past them) and what the producer made of each.
-private final class PacketRing<Prepared: Sendable>: @unchecked Sendable {
-    private let slots: UnsafeMutablePointer<(CapturedPacket, Prepared)>
+/// The code is not specialised for `Prepared` (it lives in another module than its callers),
+/// so packets and prepared values are kept in two plain arrays: a tuple of the two would make
+/// the runtime look its type up in a global cache twice per packet.
+private final class PacketRing<Prepared: Sendable & BitwiseCopyable>: @unchecked Sendable {
+    private let packets: UnsafeMutablePointer<CapturedPacket>
+    private let prepared: UnsafeMutablePointer<Prepared>
     private let mask: Int
     let produced = Atomic<Int>(0)
     let progress = ConsumerProgress()
@@ -295,18 +299,23 @@ private final class PacketRing<Prepared: Sendable>: @unchecked Sendable {
 
     init(capacity: Int) {
         precondition(capacity > 0 && capacity & (capacity - 1) == 0)
-        slots = .allocate(capacity: capacity)
+        packets = .allocate(capacity: capacity)
+        prepared = .allocate(capacity: capacity)
         mask = capacity - 1
     }
 
-    deinit { slots.deallocate() }
+    deinit {
+        packets.deallocate()
+        prepared.deallocate()
+    }
 
     /// Producer side.
-    func push(_ packet: CapturedPacket, _ prepared: Prepared) {
+    func push(_ packet: CapturedPacket, _ value: Prepared) {
         let index = produced.load(ordering: .relaxed)
         var backoff = Backoff()
         while index - progress.count.load(ordering: .acquiring) > mask { backoff.wait() }
-        (slots + (index & mask)).initialize(to: (packet, prepared))
+        (packets + (index & mask)).initialize(to: packet)
+        (prepared + (index & mask)).initialize(to: value)
         produced.store(index + 1, ordering: .releasing)
     }
 
@@ -329,8 +338,7 @@ private final class PacketRing<Prepared: Sendable>: @unchecked Sendable {
             }
             backoff = Backoff()
             while next < available {
-                let slot = (slots + (next & mask)).move()
-                body(slot.0, slot.1)
+                body(packets[next & mask], prepared[next & mask])
                 next += 1
                 if next % Self.publishEvery == 0 { progress.count.store(next, ordering: .releasing) }
             }

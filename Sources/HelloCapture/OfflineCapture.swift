@@ -107,7 +107,7 @@ public final class OfflineCapture {
     /// `forEachPacket` with the reading (and `prepare`, e.g. the frame decode) on a second
     /// thread for a classic pcap file; one thread otherwise. `body` sees the same packets
     /// in the same order either way.
-    public func forEachPacketPipelined<Prepared: Sendable>(
+    public func forEachPacketPipelined<Prepared: Sendable & BitwiseCopyable>(
         prepare: @escaping @Sendable (CapturedPacket) -> Prepared, _ body: (CapturedPacket, Prepared) -> Void
     ) -> CaptureEnd {
         guard let mapped else { return forEachPacket { body($0, prepare($0)) } }

@@ -1,6 +1,6 @@
 /// An IPv4 or IPv6 address as two 64-bit words; IPv4 is stored IPv4-mapped
 /// (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) so both families share one key shape.
-public struct IPAddress: Hashable, Comparable, Sendable {
+public struct IPAddress: Hashable, Comparable, Sendable, BitwiseCopyable {
     public var high: UInt64
     public var low: UInt64
 

@@ -22,7 +22,7 @@ public struct LinkType: RawRepresentable, Hashable, Sendable {
 }
 
 /// TCP header flags (RFC 9293 §3.1).
-public struct TCPFlags: OptionSet, Sendable {
+public struct TCPFlags: OptionSet, Sendable, BitwiseCopyable {
     public var rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
     public static let fin = TCPFlags(rawValue: 0x01)
@@ -33,7 +33,7 @@ public struct TCPFlags: OptionSet, Sendable {
 }
 
 /// The tunnels and shims a frame came through, as a set (order on the wire is not kept).
-public struct Encapsulation: OptionSet, Hashable, Sendable {
+public struct Encapsulation: OptionSet, Hashable, Sendable, BitwiseCopyable {
     public var rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
     public static let mpls = Encapsulation(rawValue: 1 << 0)
@@ -56,7 +56,7 @@ public struct Encapsulation: OptionSet, Hashable, Sendable {
 }
 
 /// Up to two 802.1Q/802.1ad ids, outermost first; deeper tags are decoded but not kept.
-public struct VLANStack: Hashable, Sendable {
+public struct VLANStack: Hashable, Sendable, BitwiseCopyable {
     public var count: UInt8 = 0
     public var outer: UInt16 = 0
     public var inner: UInt16 = 0
@@ -84,7 +84,7 @@ public struct VLANStack: Hashable, Sendable {
 
 /// One TCP segment found in a frame: scalars and a payload range into that frame.
 /// Addresses and ports are the innermost ones when the frame was tunnelled.
-public struct TCPSegment: Sendable {
+public struct TCPSegment: Sendable, BitwiseCopyable {
     public var source = IPAddress(high: 0, low: 0)
     public var destination = IPAddress(high: 0, low: 0)
     public var sourcePort: UInt16 = 0
@@ -92,7 +92,14 @@ public struct TCPSegment: Sendable {
     public var sequence: UInt32 = 0
     public var acknowledgment: UInt32 = 0
     public var flags = TCPFlags()
-    public var payload: Range<Int> = 0 ..< 0
+    /// The payload's byte range in the frame. Kept as two integers: `Range` is not
+    /// `BitwiseCopyable`, and a decoded segment crosses threads as plain bytes.
+    public var payload: Range<Int> {
+        get { payloadStart ..< payloadEnd }
+        set { (payloadStart, payloadEnd) = (newValue.lowerBound, newValue.upperBound) }
+    }
+    private var payloadStart = 0
+    private var payloadEnd = 0
     /// The capture's snap length cut this segment's payload short.
     public var payloadCut = false
     public var isIPv6 = false
@@ -103,7 +110,7 @@ public struct TCPSegment: Sendable {
 }
 
 /// Why a frame yielded no TCP segment; each is a counter.
-public enum FrameSkip: Int, CaseIterable, Sendable {
+public enum FrameSkip: Int, CaseIterable, Sendable, BitwiseCopyable {
     case notIP            // ARP, LLDP, STP ...: nothing for us
     case notTCP           // UDP, ICMP ... (after tunnels were tried)
     case laterFragment    // IP fragment with a non-zero offset: no TCP header in it
@@ -123,7 +130,7 @@ public enum FrameSkip: Int, CaseIterable, Sendable {
     }
 }
 
-public enum FrameOutcome: Sendable {
+public enum FrameOutcome: Sendable, BitwiseCopyable {
     case segment(TCPSegment)
     case skipped(FrameSkip)
 }
