@@ -44,20 +44,20 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
     out.beginArray("inputs")
     for input in inputs { out.element(); quote(input, &out) }
     out.endArray()
-    // Indices, not a sorted copy of the entries: a copy would double the inventory's memory.
-    let entries = inventory.entries
-    let sorted = entries.indices.sorted { lhs, rhs in
-        let l = inventory.needsAction(entries[lhs].value), r = inventory.needsAction(entries[rhs].value)
+    // Positions, not a sorted copy of the entries: a copy would double the inventory's memory.
+    let keys = inventory.keys, entries = inventory.entries
+    let sorted = keys.indices.sorted { lhs, rhs in
+        let l = inventory.needsAction(entries[lhs]), r = inventory.needsAction(entries[rhs])
         if l != r { return l }
-        return entries[lhs].key < entries[rhs].key
+        return keys[lhs] < keys[rhs]
     }
-    out.int("endpoints_to_upgrade", entries.values.count { inventory.needsAction($0) })
+    out.int("endpoints_to_upgrade", entries.count { inventory.needsAction($0) })
     out.int("endpoints_dropped", inventory.endpointsDropped)
     out.int("early_tls_endpoints_dropped", inventory.earlyTLSEndpointsDropped)
     out.int("max_endpoints", inventory.maximumEndpoints)
     out.beginArray("endpoints")
     for index in sorted {
-        let (key, entry) = entries[index]
+        let key = keys[index], entry = entries[index]
         if out.bytes.count >= piece { emit(&out) }
         out.element()
         out.beginObject()
@@ -155,13 +155,15 @@ public func summaryText(tally: VersionTally, inventory: Inventory, counters: Cou
         lines.append("  " + pad(role, roleWidth) + columns.map { pad(String(row[$0] ?? 0), max($0.count, 5) + 2) }.joined())
     }
     if columns.isEmpty { lines.append("  (no TLS sessions)") }
-    let actionable = inventory.entries.filter { inventory.needsAction($0.value) }.sorted { $0.key < $1.key }
+    let actionable = inventory.keys.indices.filter { inventory.needsAction(inventory.entries[$0]) }
+        .sorted { inventory.keys[$0] < inventory.keys[$1] }
     lines.append("")
     lines.append("Endpoints to act on (early TLS, below \(inventory.policy.minimumVersion.name)): \(actionable.count)")
     // The full list is in the inventory; a terminal shows the first ones.
     let shown = 20
     if actionable.count > shown { lines.append("  (first \(shown); --inventory lists all)") }
-    for (key, entry) in actionable.prefix(shown) {
+    for index in actionable.prefix(shown) {
+        let key = inventory.keys[index], entry = inventory.entries[index]
         lines.append("  \(key.address.description) [\(key.role), \(key.side.rawValue)] \(inventory.verdict(for: key, entry)); \(entry.earlyTLSSessions) early-TLS session(s)")
     }
     if !tally.findings.isEmpty {

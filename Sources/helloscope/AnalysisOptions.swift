@@ -324,7 +324,7 @@ final class OutputHub: @unchecked Sendable {
             let text = summaryText(tally: tally, inventory: inventory, counters: counters, warnings: warnings) + extraSummary
             if options.json == "-" || options.inventory == "-" { printError(text, terminator: "") } else { print(text, terminator: "") }
         }
-        let earlySeen = inventory.entries.values.contains { $0.earlyTLSSessions > 0 || $0.refusedEarlyOnly > 0 }
+        let earlySeen = inventory.entries.contains { $0.earlyTLSSessions > 0 || $0.refusedEarlyOnly > 0 }
         return options.failOnEarlyTLS && earlySeen ? ExitStatus.earlyTLSFound : 0
     }
 }
