@@ -10,9 +10,9 @@
 #   KIND=hello FLOWS=1000000 scripts/flood.sh    each flood flow sends an unanswered ClientHello
 # Per cap, bench-data/flood-KIND-FLOWS-REAL-CAP.summary.txt is kept (KEEP=1: also the JSON).
 #
-# Budget: baseline (the same binary on one session) + the mapped file windows (MappedSavefile:
-# 2 MiB each, the current one and up to 3 the consumer still reads; file pages, counted in RSS,
-# touched whole only by files over 2 MiB) + one and a half
+# Budget: baseline (the same binary on one session) + the file's read buffers (ChunkedSavefile:
+# 2.25 MiB each, the current one and up to 3 the consumer still reads, touched whole only by
+# files over 2 MiB) + one and a half
 # flow tables at the cap (slots: cap + cap/3 + 1, FlowEntry stride 120 B on x86_64; all touched
 # once the cap is reached, and the last growth holds the old table, at most half, beside the
 # final one);
@@ -54,7 +54,7 @@ import json, re, sys
 cap, seconds, rss, baseline, out, truth, kind = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6], sys.argv[7]
 flood_flows = int(sys.argv[8])
 flows = 262_144 if cap == "default" else int(cap)
-budget = baseline * 1024 + 4 * (2 << 20) + (flows + flows // 3 + 1) * 120 * 3 // 2
+budget = baseline * 1024 + 4 * ((2 << 20) + 16 + 262_144) + (flows + flows // 3 + 1) * 120 * 3 // 2
 if kind == "hello":
     budget += min(flows, 65_536) * 1600 + min(flood_flows, 262_144 * 9 // 8) * 1024
 summary = open(out + ".summary.txt").read()

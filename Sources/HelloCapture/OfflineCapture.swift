@@ -25,7 +25,7 @@ public struct CapturedPacket {
 }
 
 /// A pipelined reader hands packets from its thread to the consumer's; the bytes stay
-/// mapped until the consumer is done with them (`MappedSavefile`).
+/// in their buffer until the consumer is done with them (`ChunkedSavefile`).
 extension CapturedPacket: @unchecked Sendable {}
 
 /// Why reading stopped.
@@ -71,11 +71,11 @@ public final class OfflineCapture {
         self.file = opened
         linkType = pcap_datalink(handle)
         // libpcap has checked the header; a classic pcap file's records are then read
-        // from the page cache directly.
-        mapped = path == "-" ? nil : MappedSavefile(path: path)
+        // in large chunks, without libpcap.
+        chunked = path == "-" ? nil : ChunkedSavefile(path: path)
     }
 
-    private let mapped: MappedSavefile?
+    private let chunked: ChunkedSavefile?
 
     deinit {
         pcap_close(handle)   // closes `file` too
@@ -89,10 +89,10 @@ public final class OfflineCapture {
 
     /// Hands every packet to `body` in order (its bytes are valid during the call only)
     /// and returns why reading stopped. The fast way through a file: a classic pcap file
-    /// is read from its mapped pages with no per-packet call into libpcap.
+    /// is read in 2 MiB chunks with no per-packet call into libpcap.
     public func forEachPacket(_ body: (CapturedPacket) -> Void) -> CaptureEnd {
-        if let mapped {
-            switch mapped.forEachPacket(body) {
+        if let chunked {
+            switch chunked.forEachPacket(body) {
             case .endOfFile:
                 end = .endOfFile
             case let .damaged(reason, packetIndex, byteOffset):
@@ -110,8 +110,8 @@ public final class OfflineCapture {
     public func forEachPacketPipelined<Prepared: Sendable & BitwiseCopyable>(
         prepare: @escaping @Sendable (CapturedPacket) -> Prepared, _ body: (CapturedPacket, Prepared) -> Void
     ) -> CaptureEnd {
-        guard let mapped else { return forEachPacket { body($0, prepare($0)) } }
-        switch mapped.forEachPacketPipelined(prepare: prepare, body) {
+        guard let chunked else { return forEachPacket { body($0, prepare($0)) } }
+        switch chunked.forEachPacketPipelined(prepare: prepare, body) {
         case .endOfFile:
             end = .endOfFile
         case let .damaged(reason, packetIndex, byteOffset):

@@ -26,6 +26,35 @@ import Testing
         }
     }
 
+    /// A file is read in 2 MiB chunks, standard input through libpcap: records straddling
+    /// chunk ends (jumbo frames up to 64 KiB, hellos among them) must read the same both ways.
+    @Test func chunkedReadingMatchesLibpcap() throws {
+        let hellos = try RealHellos.from("ds-agent-4118.pcap", session: 0)
+        var writer = PcapWriter(snapLength: 65535)
+        var random = SplitMix(seed: 7)
+        let client: [UInt8] = [10, 216, 0, 2], server: [UInt8] = [10, 216, 0, 1]
+        for index in 0 ..< 400 {
+            let port = UInt16(30000 + index)
+            writer.append(TCPFrame.build(from: client, port, to: server, 4118, sequence: 99, flags: TCPFrame.syn))
+            writer.append(TCPFrame.build(from: client, port, to: server, 4118, sequence: 100, payload: hellos.clientHello))
+            writer.append(TCPFrame.build(from: server, 4118, to: client, port, sequence: 5000, payload: hellos.serverHelloRecord))
+            let bulk = Int(random.next() % 65_400)
+            writer.append(TCPFrame.build(from: server, 4118, to: client, port, sequence: 6000,
+                                         payload: [UInt8](repeating: 0x17, count: bulk)))
+        }
+        #expect(writer.data.count > 3 * (2 << 20))
+        let file = try writer.write("chunk-boundaries.pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let fromFile = try Helloscope.run(["analyze", "--json", "-", file.path])
+        let fromStandardInput = try Helloscope.run(["analyze", "--json", "-", "-"], stdin: file)
+        #expect(fromFile.status == 0 && fromStandardInput.status == 0)
+        #expect(try Helloscope.jsonLines(fromFile.stdout).count == 400)
+        #expect(fromFile.stdout == fromStandardInput.stdout)
+        let counters = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("  packets:") || $0.hasPrefix("  bytes:") } }
+        #expect(counters(fromFile.stderr) == ["  packets: 1600", "  bytes: \(writer.data.count - 24 - 1600 * 16)"])
+        #expect(counters(fromFile.stderr) == counters(fromStandardInput.stderr))
+    }
+
     @Test func severalFilesShareOneRun() throws {
         let cases = CaptureCase.all
         let result = try Helloscope.run(["analyze", "--quiet", "--json", "-"] + cases.map(\.capture.path))
