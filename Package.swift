@@ -23,7 +23,9 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         .target(name: "HelloWire"),
-        .target(name: "HelloFlows", dependencies: ["HelloWire", "HelloFingerprint"]),
+        // A cache prefetch, which Swift cannot express.
+        .target(name: "CPrefetch"),
+        .target(name: "HelloFlows", dependencies: ["HelloWire", "HelloFingerprint", "CPrefetch"]),
         .target(
             name: "HelloFingerprint",
             dependencies: ["HelloWire", .product(name: "Crypto", package: "swift-crypto")]

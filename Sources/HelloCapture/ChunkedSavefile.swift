@@ -117,8 +117,11 @@ final class ChunkedSavefile: @unchecked Sendable {
     /// through a bounded ring. Reading and decoding a file costs about what tracking its
     /// flows does, so on two cores this nearly halves the time. `body` sees the packets in
     /// file order, exactly as `forEachPacket` gives them.
+    /// `lookahead` sees each prepared value `PacketRing.lookaheadDistance` packets before
+    /// `body` does, when it is already there (to start fetching what `body` will need).
     func forEachPacketPipelined<Prepared: Sendable & BitwiseCopyable>(
-        prepare: @escaping @Sendable (CapturedPacket) -> Prepared, _ body: (CapturedPacket, Prepared) -> Void
+        prepare: @escaping @Sendable (CapturedPacket) -> Prepared, lookahead: (Prepared) -> Void,
+        _ body: (CapturedPacket, Prepared) -> Void
     ) -> End {
         let ring = PacketRing<Prepared>(capacity: 8192)
         let reader = ReaderThread { [self] in
@@ -128,7 +131,7 @@ final class ChunkedSavefile: @unchecked Sendable {
             ring.finish(end)
         }
         reader.start()
-        let end = ring.drain(body)
+        let end = ring.drain(lookahead: lookahead, body)
         reader.join()
         return end
     }
@@ -295,8 +298,11 @@ private final class PacketRing<Prepared: Sendable & BitwiseCopyable>: @unchecked
         finished.store(true, ordering: .releasing)
     }
 
+    /// How far ahead `drain`'s lookahead runs: enough packets for a cache miss to complete.
+    static var lookaheadDistance: Int { 8 }
+
     /// Consumer side: every packet in order, then why reading stopped.
-    func drain(_ body: (CapturedPacket, Prepared) -> Void) -> ChunkedSavefile.End {
+    func drain(lookahead: (Prepared) -> Void, _ body: (CapturedPacket, Prepared) -> Void) -> ChunkedSavefile.End {
         var next = 0
         var backoff = Backoff()
         while true {
@@ -308,7 +314,13 @@ private final class PacketRing<Prepared: Sendable & BitwiseCopyable>: @unchecked
                 continue
             }
             backoff = Backoff()
+            // The first packets of a batch get no lookahead; the rest get it once.
+            var ahead = next + Self.lookaheadDistance
             while next < available {
+                if ahead < available {
+                    lookahead(prepared[ahead & mask])
+                    ahead += 1
+                }
                 body(packets[next & mask], prepared[next & mask])
                 next += 1
                 if next % Self.publishEvery == 0 { progress.count.store(next, ordering: .releasing) }

@@ -107,11 +107,14 @@ public final class OfflineCapture {
     /// `forEachPacket` with the reading (and `prepare`, e.g. the frame decode) on a second
     /// thread for a classic pcap file; one thread otherwise. `body` sees the same packets
     /// in the same order either way.
+    /// `lookahead` may see a prepared value some packets before `body` does (see
+    /// `ChunkedSavefile.forEachPacketPipelined`).
     public func forEachPacketPipelined<Prepared: Sendable & BitwiseCopyable>(
-        prepare: @escaping @Sendable (CapturedPacket) -> Prepared, _ body: (CapturedPacket, Prepared) -> Void
+        prepare: @escaping @Sendable (CapturedPacket) -> Prepared, lookahead: (Prepared) -> Void = { _ in },
+        _ body: (CapturedPacket, Prepared) -> Void
     ) -> CaptureEnd {
         guard let chunked else { return forEachPacket { body($0, prepare($0)) } }
-        switch chunked.forEachPacketPipelined(prepare: prepare, body) {
+        switch chunked.forEachPacketPipelined(prepare: prepare, lookahead: lookahead, body) {
         case .endOfFile:
             end = .endOfFile
         case let .damaged(reason, packetIndex, byteOffset):

@@ -111,6 +111,13 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         if closing { noteClose(slot, flow, fromLow: fromLow, reset: segment.flags.contains(.rst), now: timestampNanos) }
     }
 
+    /// Starts fetching the flow-table slot of a packet that `process` will see a few
+    /// packets from now, so that its cache miss overlaps the work on the packets before.
+    @inline(__always)
+    public func prefetch(_ decoded: FrameOutcome) {
+        if case .segment(let segment) = decoded { table.prefetch(FlowKey.of(segment).key) }
+    }
+
     /// Lets time pass without packets (live capture, quiet link): idle flows still end.
     public mutating func tick(timestampNanos: Int64) {
         let second = UInt32(truncatingIfNeeded: timestampNanos / 1_000_000_000)

@@ -10,6 +10,7 @@ public struct SessionPool: ~Copyable {
     public init(capacity: Int) {
         self.capacity = max(capacity, 1)
         records = .allocate(capacity: self.capacity)
+        adviseHugePages(records, bytes: self.capacity * MemoryLayout<SessionRecord>.stride)
         free = []
         free.reserveCapacity(self.capacity)
     }

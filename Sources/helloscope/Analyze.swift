@@ -38,7 +38,8 @@ struct Analyze: ParsableCommand {
             let capture = openCapture(path)
             let decoder = FrameDecoder(linkType: LinkType(rawValue: capture.linkType))
             // Frames are decoded on the reader's thread, flows tracked on this one.
-            let end = capture.forEachPacketPipelined(prepare: { decoder.decode($0.bytes.bytes) }) { packet, decoded in
+            let end = capture.forEachPacketPipelined(prepare: { decoder.decode($0.bytes.bytes) },
+                                                     lookahead: { tracker.prefetch($0) }) { packet, decoded in
                 lastTimestamp = max(lastTimestamp, packet.timestampNanos)
                 recorder?.record(packet.bytes, decoder: decoder, timestampNanos: packet.timestampNanos, wireLength: packet.wireLength)
                 tracker.process(decoded: decoded, frame: packet.bytes.bytes,

@@ -1,0 +1,16 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The flow table and the session slots are reached at random: with 4 KiB pages nearly every
+/// access to a big one also misses the TLB (a two-level page walk in a virtual machine). Asks
+/// for transparent huge pages over `memory`, where the system grants them on request; random
+/// use touches every page of such a region soon anyway, so resident memory barely changes.
+func adviseHugePages(_ memory: UnsafeMutableRawPointer, bytes: Int) {
+    let huge = 2 << 20
+    guard bytes >= 2 * huge else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = (Int(bitPattern: memory) + page - 1) & ~(page - 1)
+    let end = (Int(bitPattern: memory) + bytes) & ~(page - 1)
+    _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE)
+}
