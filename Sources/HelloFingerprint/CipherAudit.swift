@@ -250,6 +250,15 @@ public enum CipherAudit {
         version: TLSVersion, suite: CipherSuite, offered: [CipherSuite] = [],
         deepSecurityEndpoint: Bool = false
     ) -> [CipherFinding] {
+        audit(version: version, suite: suite, offered: { offered }, deepSecurityEndpoint: deepSecurityEndpoint)
+    }
+
+    /// `audit` with the offer made only when it can matter: nothing is stronger than an
+    /// ECDHE AEAD suite, so for most sessions the list (an array per session) is not built.
+    public static func audit(
+        version: TLSVersion, suite: CipherSuite, offered: () -> [CipherSuite],
+        deepSecurityEndpoint: Bool = false
+    ) -> [CipherFinding] {
         var findings: [CipherFinding] = []
         // An SSLv2 SERVER-HELLO's cipher kind is not a TLS suite; the version verdict
         // already covers SSLv2.
@@ -267,7 +276,7 @@ public enum CipherAudit {
             }
             let chosen = traits.strength
             var best: (suite: CipherSuite, strength: CipherStrength)?
-            for candidate in offered {
+            for candidate in chosen < .aeadECDHE ? offered() : [] {
                 guard let offeredTraits = CipherTraits(candidate), offeredTraits.isUsable(at: version) else { continue }
                 let strength = offeredTraits.strength
                 if best.map({ strength > $0.strength }) ?? true { best = (candidate, strength) }

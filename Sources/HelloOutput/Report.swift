@@ -3,8 +3,31 @@ import HelloWire
 
 /// Sessions counted by service role and by negotiated version (or status), for the summary.
 public struct VersionTally: Sendable {
-    public private(set) var counts: [String: [String: Int]] = [:]
-    public private(set) var columns: Set<String> = []
+    /// Sessions by role name, then by column (version or status name).
+    public var counts: [String: [String: Int]] {
+        var counts: [String: [String: Int]] = [:]
+        for (cell, tally) in cells { counts[tally.role, default: [:]][cell.column, default: 0] += tally.sessions }
+        return counts
+    }
+
+    public var columns: Set<String> { Set(cells.keys.map(\.column)) }
+
+    /// Counted by role index and version code or status, and named only when read: per
+    /// session one small struct is hashed, where a column name was made and two strings hashed.
+    private var cells: [Cell: Sessions] = [:]
+
+    private struct Sessions: Sendable {
+        var role: String
+        var sessions: Int
+    }
+
+    private struct Cell: Hashable, Sendable {
+        var roleIndex: Int
+        var negotiated: UInt16?
+        var status: SessionStatus
+
+        var column: String { negotiated.map { TLSVersion($0).name } ?? status.name.description }
+    }
 
     public init() {}
 
@@ -12,9 +35,14 @@ public struct VersionTally: Sendable {
 
     public mutating func add(_ session: SessionRecord, roles: RoleTable, findings names: [String] = []) {
         for name in names { findings[name, default: 0] += 1 }
-        let column = session.negotiated?.name ?? session.status.name.description
-        counts[roles.roleName(session.roleIndex), default: [:]][column, default: 0] += 1
-        columns.insert(column)
+        // The status only names a column when no version was negotiated.
+        let cell = Cell(roleIndex: session.roleIndex, negotiated: session.negotiated?.rawValue,
+                        status: session.negotiated == nil ? session.status : .negotiated)
+        if let index = cells.index(forKey: cell) {
+            cells.values[index].sessions += 1
+        } else {
+            cells[cell] = Sessions(role: roles.roleName(session.roleIndex), sessions: 1)
+        }
     }
 
     /// Versions oldest first, then statuses.
@@ -58,7 +86,7 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
     out.beginArray("endpoints")
     for index in sorted {
         let key = keys[index], entry = entries[index]
-        if out.bytes.count >= piece { emit(&out) }
+        if out.count >= piece { emit(&out) }
         out.element()
         out.beginObject()
         out.address("address", key.address)
@@ -68,14 +96,14 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
         for service in entry.serviceRoles.sorted() { out.element(); quote(service, &out) }
         out.endArray()
         out.beginArray("ports")
-        for port in entry.ports.sorted() { out.element(); writeDecimal(Int(port), into: &out.bytes) }
+        for port in entry.ports.sorted() { out.element(); out.number(Int(port)) }
         out.endArray()
         out.int("sessions", entry.sessions)
         out.key("negotiated")
         out.beginObject()
         for (code, count) in entry.negotiated.sorted(by: { TLSVersion($0.key) < TLSVersion($1.key) }) {
             out.key(dynamic: TLSVersion(code).name)
-            writeDecimal(count, into: &out.bytes)
+            out.number(count)
         }
         out.endObject()
         if key.side == .client {
@@ -83,7 +111,7 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
             out.beginObject()
             for (code, count) in entry.offeredMaximum.sorted(by: { TLSVersion($0.key) < TLSVersion($1.key) }) {
                 out.key(dynamic: TLSVersion(code).name)
-                writeDecimal(count, into: &out.bytes)
+                out.number(count)
             }
             out.endObject()
         }
@@ -109,7 +137,7 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
         out.beginObject()
         for (name, count) in entry.cipherFindings.sorted(by: { $0.key < $1.key }) {
             out.key(dynamic: name)
-            writeDecimal(count, into: &out.bytes)
+            out.number(count)
         }
         out.endObject()
         out.int("early_tls_sessions", entry.earlyTLSSessions)
@@ -128,11 +156,11 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
     out.beginObject()
     for (name, value) in counters.named {
         out.key(dynamic: name)
-        writeDecimal(value, into: &out.bytes)
+        out.number(value)
     }
     out.endObject()
     out.endObject()
-    out.bytes.append(UInt8(ascii: "\n"))
+    out.byte(UInt8(ascii: "\n"))
     emit(&out)
 }
 

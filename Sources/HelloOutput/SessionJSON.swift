@@ -3,29 +3,35 @@ import HelloFlows
 import HelloWire
 
 /// Writes one session as one JSON line (schema in the README). Reads a finished
-/// `SessionRecord` only; appends to `out.bytes` and allocates nothing once warm.
+/// `SessionRecord` only; appends to `out` and allocates nothing once warm.
 public struct SessionJSON {
     public let roles: RoleTable
     public let labels: FingerprintLabels
-    /// Where fingerprint strings are written before they are quoted (the lists behind
-    /// them are bounded, so they always fit).
-    private let scratch = Scratch()
+    /// Each rule's role, listener and peer names, quoted and escaped once here rather than
+    /// for every session.
+    private let quotedRoles: [(role: [UInt8], listener: [UInt8], peer: [UInt8])]
 
-    private final class Scratch {
-        let bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 4096)
-        deinit { bytes.deallocate() }
-    }
+    /// Room for a fingerprint's raw string (its lists are bounded, so it fits); what a writer
+    /// would write past it is cut.
+    private static let rawStringRoom = 4096
 
     public init(roles: RoleTable, labels: FingerprintLabels = FingerprintLabels()) {
         self.roles = roles
         self.labels = labels
+        func quoted(_ text: String) -> [UInt8] {
+            var out = JSONBytes(capacity: 64)
+            var text = text
+            text.withUTF8 { out.quotedBytes($0) }
+            return out.array
+        }
+        quotedRoles = roles.rules.map { (quoted($0.role), quoted($0.listener), quoted($0.peer)) }
     }
 
     /// The cipher audit of a finished session (RFC 9325 guidance; the Deep Security strong
     /// set for Deep Security endpoints). Runs once per session.
     public static func findings(_ session: SessionRecord, roles: RoleTable) -> [CipherFinding] {
         guard let version = session.negotiated, let cipher = session.cipher else { return [] }
-        return CipherAudit.audit(version: version, suite: cipher, offered: session.offeredSuites.suites,
+        return CipherAudit.audit(version: version, suite: cipher, offered: { session.offeredSuites.suites },
                                  deepSecurityEndpoint: session.roleIndex != roles.otherIndex)
     }
 
@@ -43,8 +49,8 @@ public struct SessionJSON {
             out.null("vlan")
         } else {
             out.beginArray("vlan")
-            out.element(); writeNumber(Int(session.vlans.outer), &out)
-            if session.vlans.count > 1 { out.element(); writeNumber(Int(session.vlans.inner), &out) }
+            out.element(); out.number(Int(session.vlans.outer))
+            if session.vlans.count > 1 { out.element(); out.number(Int(session.vlans.inner)) }
             out.endArray()
         }
         out.beginArray("encap")
@@ -52,20 +58,21 @@ public struct SessionJSON {
             out.element(); out.quotedStatic(name)
         }
         out.endArray()
-        let roleNames = roles.endpointRoles(RoleTable.Match(index: session.roleIndex, listenerIsServer: session.roleListenerIsServer))
-        out.key("role"); quoted(roles.roleName(session.roleIndex), &out)
-        out.key("client_role"); quoted(roleNames.client, &out)
-        out.key("server_role"); quoted(roleNames.server, &out)
+        // As `roles.roleName` and `roles.endpointRoles` name them.
+        let names = quotedRoles[session.roleIndex]
+        out.key("role"); out.appendJSON(names.role)
+        out.key("client_role"); out.appendJSON(session.roleListenerIsServer ? names.peer : names.listener)
+        out.key("server_role"); out.appendJSON(session.roleListenerIsServer ? names.listener : names.peer)
         if session.serverName.isEmpty {
             out.null("sni")
         } else {
-            out.key("sni"); session.serverName.withBytes { out.quotedBytes($0) }
+            out.key("sni"); quoted(session.serverName, &out)
         }
         writeALPNList(session, &out)
         if session.alpnSelected.isEmpty {
             out.null("alpn")
         } else {
-            out.key("alpn"); session.alpnSelected.withBytes { out.quotedBytes($0) }
+            out.key("alpn"); quoted(session.alpnSelected, &out)
         }
         out.staticString("client_hello", helloName(session.clientHello))
         out.staticString("client_hello_format", session.hasClientHello ? (session.clientHelloSSLv2Format ? "sslv2" : "tls") : nil)
@@ -103,7 +110,7 @@ public struct SessionJSON {
         out.bool("resumed", session.resumed)
         if let alert = session.alert {
             out.key("alert")
-            if let name = alert.description.registryName { out.quotedStatic(name) } else { writeNumber(Int(alert.description.rawValue), &out) }
+            if let name = alert.description.registryName { out.quotedStatic(name) } else { out.number(Int(alert.description.rawValue)) }
             out.staticString("alert_from", session.alertFromServer ? "server" : "client")
         } else {
             out.null("alert")
@@ -115,20 +122,26 @@ public struct SessionJSON {
         out.staticString("verdict", session.verdict.name)
         out.staticString("status", session.status.name)
         out.endObject()
-        out.bytes.append(UInt8(ascii: "\n"))
+        out.byte(UInt8(ascii: "\n"))
+    }
+
+    /// `key`: the string `write` puts straight into the line (returning its length), or null.
+    private func rawString(_ key: StaticString, present: Bool, _ out: inout JSONBytes,
+                           _ write: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
+        guard present else { return out.null(key) }
+        out.key(key)
+        let room = out.beginString(room: Self.rawStringRoom)
+        out.endString(written: write(room))
     }
 
     private func writeFingerprints(_ session: SessionRecord, findings: [CipherFinding], _ out: inout JSONBytes) {
-        func field<let capacity: Int>(_ key: StaticString, _ bytes: borrowing ShortBytes<capacity>) {
-            if bytes.isEmpty { out.null(key) } else { out.key(key); bytes.withBytes { out.quotedBytes($0) } }
-        }
-        let inputs = session.fingerprints.inputs
-        field("ja3", session.fingerprints.ja3)
-        rawString("ja3_string", session.fingerprints.ja3.isEmpty, &out) { FingerprintText.writeJA3(inputs, into: $0) }
-        field("ja4", session.fingerprints.ja4)
-        rawString("ja4_r", session.fingerprints.ja4.isEmpty, &out) { FingerprintText.writeJA4Raw(inputs, into: $0).count }
-        field("ja3s", session.fingerprints.ja3s)
-        rawString("ja3s_string", session.fingerprints.ja3s.isEmpty, &out) { FingerprintText.writeJA3S(inputs, into: $0) }
+        // The raw strings are written from the session's lists straight into the line.
+        field("ja3", session.fingerprints.ja3, &out)
+        rawString("ja3_string", present: !session.fingerprints.ja3.isEmpty, &out) { FingerprintText.writeJA3(session.fingerprints.inputs, into: $0) }
+        field("ja4", session.fingerprints.ja4, &out)
+        rawString("ja4_r", present: !session.fingerprints.ja4.isEmpty, &out) { FingerprintText.writeJA4Raw(session.fingerprints.inputs, into: $0).count }
+        field("ja3s", session.fingerprints.ja3s, &out)
+        rawString("ja3s_string", present: !session.fingerprints.ja3s.isEmpty, &out) { FingerprintText.writeJA3S(session.fingerprints.inputs, into: $0) }
         if labels.isEmpty {
             out.null("label")
         } else if let label = labels.label(ja3: session.fingerprints.ja3.isEmpty ? nil : session.fingerprints.ja3.string,
@@ -153,14 +166,12 @@ public struct SessionJSON {
         }
     }
 
-    /// A fingerprint's raw string, written from the session's lists (null without its hash).
-    private func rawString(
-        _ key: StaticString, _ missing: Bool, _ out: inout JSONBytes, _ write: (UnsafeMutableBufferPointer<UInt8>) -> Int
-    ) {
-        guard !missing else { return out.null(key) }
-        let count = write(scratch.bytes)
-        out.key(key)
-        out.quotedBytes(UnsafeBufferPointer(rebasing: scratch.bytes[0 ..< count]))
+    private func field<let capacity: Int>(_ key: StaticString, _ bytes: borrowing ShortBytes<capacity>, _ out: inout JSONBytes) {
+        if bytes.isEmpty { out.null(key) } else { out.key(key); quoted(bytes, &out) }
+    }
+
+    private func quoted<let capacity: Int>(_ bytes: borrowing ShortBytes<capacity>, _ out: inout JSONBytes) {
+        bytes.withBytes { out.quotedBytes($0) }
     }
 
     private func helloName(_ state: HelloState) -> StaticString {
@@ -176,15 +187,16 @@ public struct SessionJSON {
     private func writeALPNList(_ session: SessionRecord, _ out: inout JSONBytes) {
         guard !session.alpnOffered.isEmpty else { return out.null("alpn_offered") }
         out.beginArray("alpn_offered")
-        var at = 0
-        let bytes = session.alpnOffered
-        while at < bytes.count {
-            let length = Int(bytes[at])
-            guard at + 1 + length <= bytes.count else { break }   // cut at capacity
-            let start = at + 1
-            out.element()
-            out.quotedBytes(count: length) { bytes[start + $0] }
-            at = start + length
+        session.alpnOffered.withBytes { bytes in
+            var at = 0
+            while at < bytes.count {
+                let length = Int(bytes[at])
+                guard at + 1 + length <= bytes.count else { break }   // cut at capacity
+                let start = at + 1
+                out.element()
+                out.quotedBytes(UnsafeBufferPointer(rebasing: bytes[start ..< start + length]))
+                at = start + length
+            }
         }
         out.endArray()
     }
@@ -192,9 +204,5 @@ public struct SessionJSON {
     private func quoted(_ text: String, _ out: inout JSONBytes) {
         var text = text
         text.withUTF8 { out.quotedBytes($0) }
-    }
-
-    private func writeNumber(_ value: Int, _ out: inout JSONBytes) {
-        writeDecimal(value, into: &out.bytes)
     }
 }

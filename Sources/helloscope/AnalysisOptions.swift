@@ -190,7 +190,9 @@ final class OutputHub: @unchecked Sendable {
     private let options: AnalysisOptions
     private var json: OutputFile?
     private let writer: SessionJSON
-    private var line = JSONBytes(capacity: 1 << 16)
+    /// Lines are written out in pieces of about this size (a system call and an fflush each).
+    private static let flushThreshold = 1 << 18
+    private var line = JSONBytes(capacity: flushThreshold + (1 << 16))
     private(set) var inventory: Inventory
     private(set) var tally = VersionTally()
     let roles: RoleTable
@@ -227,7 +229,7 @@ final class OutputHub: @unchecked Sendable {
         let findings = SessionJSON.findings(session, roles: roles)
         if let json {
             writer.write(session, findings: findings, into: &line)
-            if line.bytes.count >= 1 << 15 { flushLocked(json) }
+            if line.count >= Self.flushThreshold { flushLocked(json) }
         }
         let names = findings.map(\.name)
         inventory.add(session, findings: names)
@@ -257,8 +259,8 @@ final class OutputHub: @unchecked Sendable {
     }
 
     private func flushLocked(_ file: OutputFile) {
-        file.write(line.bytes)
-        line.bytes.removeAll(keepingCapacity: true)
+        line.withBytes { file.write($0) }
+        line.removeAll()
         file.flush()
         if writeFailure == nil, let failure = file.failure { writeFailure = failure }
     }
@@ -311,8 +313,8 @@ final class OutputHub: @unchecked Sendable {
             do {
                 let file = try OutputFile(path: path)
                 writeInventoryJSON(inventory, counters: counters, inputs: inputs) { piece in
-                    file.write(piece.bytes)
-                    piece.bytes.removeAll(keepingCapacity: true)
+                    piece.withBytes { file.write($0) }
+                    piece.removeAll()
                 }
                 file.close()
                 if let failure = file.failure { fail("\(path): write failed: \(failure)", status: ExitStatus.outputFailed) }

@@ -21,8 +21,12 @@ final class OutputFile {
     }
 
     func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) {
         guard failure == nil, !bytes.isEmpty else { return }
-        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, handle) }
+        let written = fwrite(bytes.baseAddress, 1, bytes.count, handle)
         if written != bytes.count { failure = String(cString: strerror(errno)) }
     }
 

@@ -53,6 +53,26 @@ import Testing
         #expect(!CipherAudit.isDeepSecurityStrong(version: .tls12, suite: CipherSuite(0xc028)))
     }
 
+    /// The offer given lazily: the same findings as given as a list, for every code chosen,
+    /// and never built when the choice is an ECDHE AEAD suite (nothing can be stronger).
+    @Test func lazyOfferMatchesTheList() {
+        let offered = [0x1301, 0xc02b, 0xc02f, 0x009e, 0x009c, 0x002f, 0x000a, 0x0004, 0x00ff].map(CipherSuite.init(_:))
+        var compared = 0
+        for version: TLSVersion in [.sslv3, .tls10, .tls12, .tls13] {
+            for code in 0 ... 0xffff {
+                let suite = CipherSuite(UInt16(code))
+                var built = false
+                let lazy = CipherAudit.audit(version: version, suite: suite, offered: { built = true; return offered },
+                                             deepSecurityEndpoint: code % 2 == 0)
+                let eager = CipherAudit.audit(version: version, suite: suite, offered: offered, deepSecurityEndpoint: code % 2 == 0)
+                if lazy != eager { Issue.record("\(suite.name) at \(version.name): \(lazy.map(\.name)) != \(eager.map(\.name))") }
+                if built && CipherTraits(suite)?.strength == .aeadECDHE { Issue.record("\(suite.name): offer built") }
+                if lazy.contains(where: { $0.name == "weaker_than_offered" }) { compared += 1 }
+            }
+        }
+        #expect(compared > 100)
+    }
+
     @Test func rc4MD5IsHighThenMedium() {
         let findings = CipherAudit.audit(version: .tls10, suite: CipherSuite(0x0004))
         #expect(findings.map(\.name) == ["rc4", "md5_mac"])

@@ -101,4 +101,29 @@ import Testing
         #expect(full.hasPrefix(String(written.ja3String.prefix(200))))
         #expect(written.ja3String.count < full.count)
     }
+
+    /// Written into less room than it needs, a string is the first part of the whole one,
+    /// cut anywhere (inside a number too), for every size of room.
+    @Test(arguments: [Fixtures.tlsHandshakeFrame1, Fixtures.dsaasFrame20])
+    func shortRoomCutsTheString(_ hex: String) throws {
+        let message = bytes(hex: hex)
+        let span = message.span.bytes
+        let hello = try ClientHello(decoding: span, body: 4 ..< message.count)
+        var inputs = FingerprintInputs()
+        inputs.readClient(hello, in: span)
+        func ja3(room: Int) -> [UInt8] {
+            var text = [UInt8](repeating: 0, count: room)
+            let count = text.withUnsafeMutableBufferPointer { FingerprintText.writeJA3(inputs, into: $0) }
+            return Array(text.prefix(count))
+        }
+        func ja4Raw(room: Int) -> [UInt8] {
+            var text = [UInt8](repeating: 0, count: room)
+            let count = text.withUnsafeMutableBufferPointer { FingerprintText.writeJA4Raw(inputs, into: $0).count }
+            return Array(text.prefix(count))
+        }
+        let wholeJA3 = ja3(room: 4096), wholeJA4Raw = ja4Raw(room: 4096)
+        #expect(wholeJA3.count > 20 && wholeJA4Raw.count > 20)
+        for room in 0 ..< wholeJA3.count { #expect(ja3(room: room) == Array(wholeJA3.prefix(room))) }
+        for room in 0 ..< wholeJA4Raw.count { #expect(ja4Raw(room: room) == Array(wholeJA4Raw.prefix(room))) }
+    }
 }
