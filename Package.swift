@@ -57,8 +57,10 @@ let package = Package(
         ),
         // The packet path's throughput and allocations per stage (scripts/bench.sh).
         .executableTarget(name: "helloscope-bench", dependencies: ["HelloWire", "HelloFlows", "HelloCapture"]),
-        .testTarget(name: "HelloWireTests", dependencies: ["HelloWire"]),
-        .testTarget(name: "HelloFlowsTests", dependencies: ["HelloFlows", "HelloWire"]),
+        // Frames and hellos built byte by byte from the RFCs, for the wire and flow tests.
+        .target(name: "FrameTestSupport", dependencies: ["HelloWire"], path: "Tests/FrameTestSupport"),
+        .testTarget(name: "HelloWireTests", dependencies: ["HelloWire", "FrameTestSupport"]),
+        .testTarget(name: "HelloFlowsTests", dependencies: ["HelloFlows", "HelloWire", "FrameTestSupport"]),
         .testTarget(name: "HelloFingerprintTests", dependencies: ["HelloFingerprint", "HelloWire"]),
         // A throwaway rsyslogd on loopback and strict parsers for what it writes (RFC 5424,
         // RFC 3164, CEF, LEEF, JSON), for the syslog and end-to-end tests. Foundation only.

@@ -1,5 +1,6 @@
 import HelloFlows
 import HelloWire
+import FrameTestSupport
 
 // Hellos for the flow tests. The TLS 1.3 pair is RFC 8448 §3 ("Simple 1-RTT Handshake"),
 // the HelloRetryRequest RFC 8448 §5, copied byte for byte (see HelloWireTests/RFC8448Tests.swift,

@@ -1,6 +1,7 @@
 import Testing
 import HelloFlows
 import HelloWire
+import FrameTestSupport
 
 // FlowTracker fed with hand-built Ethernet/IPv4/TCP frames (FrameBuilder.swift) carrying
 // the hellos in Fixtures.swift, and with one real capture (Captures/refused-early-only.pcap,

@@ -1,6 +1,7 @@
 import Testing
 import HelloFlows
 import HelloWire
+import FrameTestSupport
 
 // EarlyTLSPolicy.judge on hand-filled SessionRecords (the rule: RFC 8996 deprecates TLS
 // 1.0 and 1.1, so below 1.2 is early), and RoleTable.classify against the Deep Security

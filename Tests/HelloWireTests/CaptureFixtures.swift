@@ -1,5 +1,6 @@
 import HelloWire
 import Testing
+import FrameTestSupport
 
 // What tshark 4.x says about every frame of five captures in Captures/ (made by
 // scripts/make-captures.sh with OpenSSL s_server/s_client), produced once with

@@ -1,5 +1,6 @@
 import Testing
 import HelloWire
+import FrameTestSupport
 
 // Real frames from Captures/ (OpenSSL 3.0 s_server/s_client, tcpdump; see Captures/README.md),
 // read with the test's own classic-pcap reader and compared with tshark's view of them

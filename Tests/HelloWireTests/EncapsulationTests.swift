@@ -1,5 +1,6 @@
 import Testing
 import HelloWire
+import FrameTestSupport
 
 // Hand-built frames (FrameBuilder.swift, each layer written from its RFC/draft diagram)
 // for the tunnels and link types the decoder claims; the innermost TCP segment must come

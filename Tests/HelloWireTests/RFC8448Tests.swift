@@ -1,5 +1,6 @@
 import Testing
 import HelloWire
+import FrameTestSupport
 
 // Handshake messages printed in RFC 8448 ("Example Handshake Traces for TLS 1.3"): §3
 // "Simple 1-RTT Handshake" ({client} construct a ClientHello, {server} construct a

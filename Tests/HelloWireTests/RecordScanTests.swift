@@ -1,5 +1,6 @@
 import Testing
 import HelloWire
+import FrameTestSupport
 
 // Record-layer shapes around a hello, built from RFC 8446 §5.1 (records), RFC 5246
 // Appendix E.2 (SSLv2-compatible CLIENT-HELLO) and draft-hickman-netscape-ssl-00

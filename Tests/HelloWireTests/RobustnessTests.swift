@@ -1,5 +1,6 @@
 import Testing
 import HelloWire
+import FrameTestSupport
 
 // Hostile input made from valid bytes: every prefix of the RFC 8448 §3 ClientHello, and
 // random byte flips (xorshift64*, fixed seeds) of that record and of an Ethernet frame
