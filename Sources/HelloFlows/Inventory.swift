@@ -140,11 +140,6 @@ public struct Inventory: Sendable {
                     blamed: blamed, findings: findings, labels: labels)
     }
 
-    /// The entry of `key`, if listed.
-    public subscript(key: Key) -> Entry? {
-        positions[key].map { entries[Int($0)] }
-    }
-
     private static func update(_ entry: inout Entry, key: Key, _ session: SessionRecord, service: String, peer: IPAddress,
                                port: UInt16, blamed: Bool, findings: [String], labels: FingerprintLabels) {
         entry.sessions += 1
