@@ -32,27 +32,18 @@ if [ ! -f "$WORKLOAD" ]; then
 fi
 [ -f "$TRUTH" ] || { echo "no truth file $TRUTH beside $WORKLOAD" >&2; exit 2; }
 
+# shellcheck source=lib/netns.sh
+source scripts/lib/netns.sh
 NS_A=hs-bench-a NS_B=hs-bench-b VA=hs-bench-va VB=hs-bench-vb
 work=$(mktemp -d)
 capture_pid=""
 cleanup() {
     if [ -n "$capture_pid" ]; then kill -INT "$capture_pid" 2>/dev/null || true; wait "$capture_pid" 2>/dev/null || true; fi
-    ip netns pids "$NS_A" 2>/dev/null | xargs -r kill 2>/dev/null || true
-    ip netns pids "$NS_B" 2>/dev/null | xargs -r kill 2>/dev/null || true
-    ip netns del "$NS_A" 2>/dev/null || true
-    ip netns del "$NS_B" 2>/dev/null || true
+    veth_pair_down "$NS_A" "$NS_B"
     rm -rf "$work"
 }
 trap cleanup EXIT
-ip netns del "$NS_A" 2>/dev/null || true
-ip netns del "$NS_B" 2>/dev/null || true
-ip netns add "$NS_A"; ip netns add "$NS_B"
-ip link add "$VA" netns "$NS_A" type veth peer name "$VB" netns "$NS_B"
-for ns in "$NS_A" "$NS_B"; do
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-    ip -n "$ns" link set lo up
-done
+veth_pair_up "$NS_A" "$NS_B" "$VA" "$VB"
 # Room for the workload's 1500-byte IP packets behind a VLAN tag (tcpreplay says "Message too long" otherwise).
 ip -n "$NS_A" link set "$VA" mtu 9000 up
 ip -n "$NS_B" link set "$VB" mtu 9000 up

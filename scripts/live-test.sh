@@ -31,28 +31,20 @@ ev) subnet=10.213.9 ;;
 if) subnet=10.213.10 ;;
 *) echo "unknown LIVE_NET $net" >&2; exit 2 ;;
 esac
+# shellcheck source=lib/netns.sh
+source "$root/scripts/lib/netns.sh"
 NS_A=hs-$net-a NS_B=hs-$net-b VA=hs-$net-va VB=hs-$net-vb
 SERVER=$subnet.1 CLIENT=$subnet.2
 work=$(mktemp -d)
 capture_pid=""
 cleanup() {
     [ -n "$capture_pid" ] && kill -INT "$capture_pid" 2>/dev/null || true
-    ip netns pids "$NS_A" 2>/dev/null | xargs -r kill 2>/dev/null || true
-    ip netns pids "$NS_B" 2>/dev/null | xargs -r kill 2>/dev/null || true
-    ip netns del "$NS_A" 2>/dev/null || true
-    ip netns del "$NS_B" 2>/dev/null || true
+    veth_pair_down "$NS_A" "$NS_B"
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-ip netns del "$NS_A" 2>/dev/null || true
-ip netns del "$NS_B" 2>/dev/null || true
-ip netns add "$NS_A"; ip netns add "$NS_B"
-ip link add "$VA" netns "$NS_A" type veth peer name "$VB" netns "$NS_B"
-for ns in "$NS_A" "$NS_B"; do
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-    ip -n "$ns" link set lo up
-done
+veth_pair_up "$NS_A" "$NS_B" "$VA" "$VB"
 ip -n "$NS_A" addr add "$SERVER/24" dev "$VA"
 ip -n "$NS_B" addr add "$CLIENT/24" dev "$VB"
 ip -n "$NS_A" link set "$VA" up

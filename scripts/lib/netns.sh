@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Two network namespaces joined by one veth pair, for scripts/make-captures.sh.
+# Two network namespaces joined by one veth pair: fixed names and addresses for
+# scripts/make-captures.sh (netns_up), or names of the caller's (veth_pair_up).
 #
 #   hs-cap-a (server side)  hs-cap-va ==veth== hs-cap-vb  hs-cap-b (client side)
 #
@@ -17,6 +18,32 @@ netns_down() {
         if ip netns list | grep -qw -- "$ns"; then
             ip netns del "$ns"
         fi
+    done
+}
+
+# veth_pair_up NS_A NS_B VETH_A VETH_B : fresh namespaces of those names (old ones removed
+# first) joined by a veth pair, loopback up and IPv6 off (so the kernel's own link-local
+# chatter stays off the wire). The veth ends have no address and stay down: the caller sets
+# them up (scripts/live-test.sh, scripts/bench-live.sh).
+veth_pair_up() {
+    local ns_a=$1 ns_b=$2 veth_a=$3 veth_b=$4 ns
+    veth_pair_down "$ns_a" "$ns_b"
+    ip netns add "$ns_a"
+    ip netns add "$ns_b"
+    ip link add "$veth_a" netns "$ns_a" type veth peer name "$veth_b" netns "$ns_b"
+    for ns in "$ns_a" "$ns_b"; do
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+        ip -n "$ns" link set lo up
+    done
+}
+
+# veth_pair_down NS... : ends every process left in the namespaces and removes them.
+veth_pair_down() {
+    local ns
+    for ns in "$@"; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+        ip netns del "$ns" 2>/dev/null || true
     done
 }
 
