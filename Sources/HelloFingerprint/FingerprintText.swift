@@ -49,13 +49,16 @@ public struct CodeList<let capacity: Int>: Sendable {
 
 /// What JA3, JA4 and JA3S are made of, taken out of the hellos once (GREASE left out, wire
 /// order) and kept in the session instead of the strings: the strings are written from
-/// these when a session is output, and hashed from them when the hello is read. A list
-/// longer than its capacity is cut and `cut` says so; the hashes are then taken from the
-/// whole hello (`JA3`/`JA4`), and only the written strings are shortened.
+/// these when a session is output, and hashed from them (when the hello is read, or later
+/// on another thread). A list longer than its capacity is cut and `clientCut`/`serverCut`
+/// say so; that side's hashes are then taken from the whole hello (`JA3`/`JA4`/`JA3S`)
+/// while it is at hand, and only the written strings are shortened.
 public struct FingerprintInputs: Sendable {
     public var hasClient = false
     public var hasServer = false
-    public var cut = false
+    /// A client list or the server's extension list was longer than its capacity.
+    public var clientCut = false
+    public var serverCut = false
     public var clientVersion: UInt16 = 0          // ClientHello.legacy_version (JA3)
     public var ja4Version: UInt16 = 0             // the version JA4 names
     public var alpnCharacters: (UInt8, UInt8) = (0x30, 0x30)
@@ -75,17 +78,17 @@ public struct FingerprintInputs: Sendable {
         guard !hello.isSSLv2Format else { return }
         hasClient = true
         clientVersion = hello.legacyVersion.rawValue
-        if !Self.appendCodes(span, hello.cipherSuites, to: &ciphers) { cut = true }
+        if !Self.appendCodes(span, hello.cipherSuites, to: &ciphers) { clientCut = true }
         var walk = ExtensionWalk(hello.extensions.all)
         var hasSupportedVersions = false
         while let type = walk.next(span) {
             if type == ExtensionType.supportedVersions { hasSupportedVersions = true }
-            if !isGREASE(type) && !extensions.append(type) { cut = true }
+            if !isGREASE(type) && !extensions.append(type) { clientCut = true }
         }
-        if !Self.appendCodes(span, hello.extensions.supportedGroups, to: &groups) { cut = true }
-        if !Self.appendCodes(span, hello.extensions.signatureAlgorithms, to: &signatureAlgorithms) { cut = true }
+        if !Self.appendCodes(span, hello.extensions.supportedGroups, to: &groups) { clientCut = true }
+        if !Self.appendCodes(span, hello.extensions.signatureAlgorithms, to: &signatureAlgorithms) { clientCut = true }
         if let formats = hello.extensions.ecPointFormats {
-            for offset in formats where !pointFormats.append(UInt16(span.loadUInt8(offset))) { cut = true }
+            for offset in formats where !pointFormats.append(UInt16(span.loadUInt8(offset))) { clientCut = true }
         }
         ja4Version = clientVersion
         if hasSupportedVersions, let list = hello.extensions.supportedVersions {
@@ -109,7 +112,7 @@ public struct FingerprintInputs: Sendable {
         serverCipher = hello.cipherSuite.rawValue
         var walk = ExtensionWalk(hello.extensions.all)
         while let type = walk.next(span) {
-            if !isGREASE(type) && !serverExtensions.append(type) { cut = true }
+            if !isGREASE(type) && !serverExtensions.append(type) { serverCut = true }
         }
     }
 
@@ -149,6 +152,9 @@ public struct FingerprintInputs: Sendable {
 /// The `JA3`/`JA4`/`JA3S` string types stay the reference; the tests hold both to the
 /// same bytes.
 public enum FingerprintText {
+    /// Room for the longest string the bounded lists make (JA4_r of full lists: ~1.2 KB).
+    public static let scratchCapacity = 4096
+
     /// Writes the JA3 string; returns the bytes written (cut at `out`'s size).
     public static func writeJA3(_ inputs: borrowing FingerprintInputs, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         var writer = TextWriter(out)
@@ -226,21 +232,32 @@ public enum FingerprintText {
         _ inputs: borrowing FingerprintInputs, hello: ClientHello, in span: borrowing RawSpan,
         scratch: UnsafeMutableBufferPointer<UInt8>, hash: UnsafeMutableBufferPointer<UInt8>
     ) -> Int {
+        ja3Hash(inputs, scratch: scratch, hash: hash) ?? JA3(hello: hello, in: span).map { copy($0.ja3, into: hash) } ?? 0
+    }
+
+    /// `ja3Hash` from the inputs alone, long after the hello: nil when they were cut.
+    public static func ja3Hash(
+        _ inputs: borrowing FingerprintInputs, scratch: UnsafeMutableBufferPointer<UInt8>, hash: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int? {
         guard inputs.hasClient else { return 0 }
-        guard !inputs.cut else { return JA3(hello: hello, in: span).map { copy($0.ja3, into: hash) } ?? 0 }
+        guard !inputs.clientCut else { return nil }
         return md5Hex(scratch, writeJA3(inputs, into: scratch), into: hash)
     }
 
     /// JA4 (36 characters) into `ja4`; returns the count written, 0 without a ClientHello.
     public static func ja4(
         _ inputs: borrowing FingerprintInputs, hello: ClientHello, in span: borrowing RawSpan,
-        scratch: UnsafeMutableBufferPointer<UInt8>, ja4: UnsafeMutableBufferPointer<UInt8>
+        scratch: UnsafeMutableBufferPointer<UInt8>, ja4 out: UnsafeMutableBufferPointer<UInt8>
     ) -> Int {
+        ja4(inputs, scratch: scratch, ja4: out) ?? JA4(hello: hello, in: span).map { copy($0.ja4, into: out) } ?? 0
+    }
+
+    /// `ja4` from the inputs alone, long after the hello: nil when they were cut.
+    public static func ja4(
+        _ inputs: borrowing FingerprintInputs, scratch: UnsafeMutableBufferPointer<UInt8>, ja4: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int? {
         guard inputs.hasClient else { return 0 }
-        guard !inputs.cut else {
-            guard let slow = JA4(hello: hello, in: span) else { return 0 }
-            return copy(slow.ja4, into: ja4)
-        }
+        guard !inputs.clientCut else { return nil }
         let raw = writeJA4Raw(inputs, into: scratch)
         guard ja4.count >= raw.prefix + 26 else { return 0 }
         for index in 0 ..< raw.prefix { ja4[index] = scratch[index] }
@@ -256,8 +273,15 @@ public enum FingerprintText {
         _ inputs: borrowing FingerprintInputs, hello: ServerHello, in span: borrowing RawSpan,
         scratch: UnsafeMutableBufferPointer<UInt8>, hash: UnsafeMutableBufferPointer<UInt8>
     ) -> Int {
+        ja3sHash(inputs, scratch: scratch, hash: hash) ?? JA3S(hello: hello, in: span).map { copy($0.ja3s, into: hash) } ?? 0
+    }
+
+    /// `ja3sHash` from the inputs alone, long after the hello: nil when they were cut.
+    public static func ja3sHash(
+        _ inputs: borrowing FingerprintInputs, scratch: UnsafeMutableBufferPointer<UInt8>, hash: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int? {
         guard inputs.hasServer else { return 0 }
-        guard !inputs.cut else { return JA3S(hello: hello, in: span).map { copy($0.ja3s, into: hash) } ?? 0 }
+        guard !inputs.serverCut else { return nil }
         return md5Hex(scratch, writeJA3S(inputs, into: scratch), into: hash)
     }
 

@@ -12,6 +12,9 @@ public struct TrackerConfiguration: Sendable {
     public var roles = RoleTable()
     /// JA3/JA4/JA3S per session: a few string operations and hashes once per session.
     public var fingerprints = true
+    /// Leave the hashing of the kept fingerprint lists to the sink (`SessionFingerprints.finishHashes`),
+    /// for a sink that runs on a thread of its own.
+    public var deferFingerprintHashes = false
 
     public init() {}
 }
@@ -43,7 +46,7 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         sessions = SessionPool(capacity: configuration.maximumPendingSessions)
         scanner = HandshakeScanner(limit: configuration.reassemblyBound)
         scratch = .allocate(byteCount: configuration.reassemblyBound, alignment: 16)
-        fingerprintScratch = .allocate(capacity: 4096)
+        fingerprintScratch = .allocate(capacity: FingerprintText.scratchCapacity)
     }
 
     deinit {
@@ -464,18 +467,30 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
     /// JA3 and JA4 of a ClientHello into the session's slot; its lists are kept for the raw strings.
     private func fingerprintClient(_ hello: ClientHello, _ span: borrowing RawSpan, _ prints: inout SessionFingerprints) {
         prints.inputs.readClient(hello, in: span)
-        let inputs = prints.inputs
+        if configuration.deferFingerprintHashes && !prints.inputs.clientCut {
+            prints.hashesPending = true
+            return
+        }
+        // Into locals: the closures read `prints.inputs`, which a write into `prints` would conflict with.
+        var ja3 = ShortBytes<32>(), ja4 = ShortBytes<40>()
         let scratch = fingerprintScratch
-        prints.ja3.write { FingerprintText.ja3Hash(inputs, hello: hello, in: span, scratch: scratch, hash: $0) }
-        prints.ja4.write { FingerprintText.ja4(inputs, hello: hello, in: span, scratch: scratch, ja4: $0) }
+        ja3.write { FingerprintText.ja3Hash(prints.inputs, hello: hello, in: span, scratch: scratch, hash: $0) }
+        ja4.write { FingerprintText.ja4(prints.inputs, hello: hello, in: span, scratch: scratch, ja4: $0) }
+        prints.ja3 = ja3
+        prints.ja4 = ja4
     }
 
     /// JA3S of a ServerHello into the session's slot.
     private func fingerprintServer(_ hello: ServerHello, _ span: borrowing RawSpan, _ prints: inout SessionFingerprints) {
         prints.inputs.readServer(hello, in: span)
-        let inputs = prints.inputs
+        if configuration.deferFingerprintHashes && !prints.inputs.serverCut {
+            prints.hashesPending = true
+            return
+        }
+        var ja3s = ShortBytes<32>()
         let scratch = fingerprintScratch
-        prints.ja3s.write { FingerprintText.ja3sHash(inputs, hello: hello, in: span, scratch: scratch, hash: $0) }
+        ja3s.write { FingerprintText.ja3sHash(prints.inputs, hello: hello, in: span, scratch: scratch, hash: $0) }
+        prints.ja3s = ja3s
     }
 
     private mutating func onServerHello(
@@ -514,13 +529,7 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
                 record.pointee.alpnSelected.assign(span, protocols.lowerBound + 1 ..< min(protocols.lowerBound + 1 + length, protocols.upperBound))
             }
             let sessionID = hello.sessionID
-            var echoed = !sessionID.isEmpty && sessionID.count == record.pointee.clientSessionID.count && !sslv2
-            if echoed {
-                for index in 0 ..< sessionID.count where span.loadUInt8(sessionID.lowerBound + index) != record.pointee.clientSessionID[index] {
-                    echoed = false
-                    break
-                }
-            }
+            let echoed = !sessionID.isEmpty && !sslv2 && record.pointee.clientSessionID.equals(span, sessionID)
             // TLS 1.3 echoes the session id for middlebox compatibility; there, only a PSK resumes.
             let isTLS13 = hello.selectedVersion.map { $0.rawValue == 0x0304 || $0.isTLS13Draft } ?? false
             record.pointee.resumed = isTLS13 ? hello.extensions.hasPreSharedKey : echoed

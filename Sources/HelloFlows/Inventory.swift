@@ -160,7 +160,13 @@ public struct Inventory: Sendable {
         entry.ports.insert(port)
         for finding in findings { entry.cipherFindings.add(finding) }
         guard key.side == .client, !session.fingerprints.ja3.isEmpty || !session.fingerprints.ja4.isEmpty else { return }
-        if let index = entry.fingerprints.firstIndex(where: { $0.matches(session.fingerprints) }) {
+        // A loop, not `firstIndex(where:)`: a closure reading `session` copied the whole record.
+        var known: Int?
+        for index in entry.fingerprints.indices where entry.fingerprints[index].matches(session.fingerprints) {
+            known = index
+            break
+        }
+        if let index = known {
             count(&entry.fingerprints[index], session)
         } else if entry.fingerprints.count >= Self.maximumFingerprintsKept {
             entry.fingerprintsDropped += 1

@@ -47,6 +47,15 @@ public struct ShortBytes<let capacity: Int>: Sendable {
 
     public subscript(index: Int) -> UInt8 { storage[index] }
 
+    /// Whether the bytes held are `range` of `span`. Through the span: `self[index]` in a loop
+    /// copied the storage for every byte compared.
+    public func equals(_ span: borrowing RawSpan, _ range: Range<Int>) -> Bool {
+        guard range.count == count else { return false }
+        let held = storage.span
+        for index in 0 ..< count where held[index] != span.loadUInt8(range.lowerBound + index) { return false }
+        return true
+    }
+
     /// The bytes held, in place.
     public func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         // Through the span: `withUnsafeBytes(of:)` would copy the whole storage first.
@@ -117,8 +126,31 @@ public struct SessionFingerprints: Sendable {
     public var ja4 = ShortBytes<40>()
     public var ja3s = ShortBytes<32>()
     public var inputs = FingerprintInputs()
+    /// The tracker kept the lists but left the hashing to `finishHashes`
+    /// (`TrackerConfiguration.deferFingerprintHashes`).
+    public var hashesPending = false
 
     public init() {}
+
+    /// Hashes what the tracker left for later, from the kept lists: on an output thread this
+    /// takes the hashing off the thread that follows the packets. A side whose lists were cut
+    /// was hashed from its hello already.
+    public mutating func finishHashes(scratch: UnsafeMutableBufferPointer<UInt8>) {
+        guard hashesPending else { return }
+        hashesPending = false
+        if ja3.isEmpty && ja4.isEmpty {
+            var ja3 = ShortBytes<32>(), ja4 = ShortBytes<40>()
+            ja3.write { FingerprintText.ja3Hash(inputs, scratch: scratch, hash: $0) ?? 0 }
+            ja4.write { FingerprintText.ja4(inputs, scratch: scratch, ja4: $0) ?? 0 }
+            self.ja3 = ja3
+            self.ja4 = ja4
+        }
+        if ja3s.isEmpty {
+            var ja3s = ShortBytes<32>()
+            ja3s.write { FingerprintText.ja3sHash(inputs, scratch: scratch, hash: $0) ?? 0 }
+            self.ja3s = ja3s
+        }
+    }
 }
 
 /// One TLS session: what each side's hello said and how the handshake ended. A value

@@ -43,5 +43,5 @@ public struct SessionPool: ~Copyable {
 
 /// Where finished sessions go: JSON lines, the inventory, the summary, syslog.
 public protocol SessionSink: ~Copyable {
-    mutating func accept(_ session: SessionRecord)
+    mutating func accept(_ session: borrowing SessionRecord)
 }

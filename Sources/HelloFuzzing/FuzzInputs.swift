@@ -75,8 +75,9 @@ private func checkRanges(_ extensions: HelloExtensions, count: Int) {
 /// records of [direction+flags byte][2-byte sequence offset][1-byte length][payload],
 /// sent as Ethernet/IPv4/TCP frames of one connection, with small limits so caps are hit.
 struct DiscardingSink: SessionSink {
-    mutating func accept(_ session: SessionRecord) {
-        precondition(session.serverName.count <= 255)
+    mutating func accept(_ session: borrowing SessionRecord) {
+        let stored = session.serverName.count   // outside the autoclosure, which cannot capture a borrow
+        precondition(stored <= 255)
     }
 }
 

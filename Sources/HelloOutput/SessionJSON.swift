@@ -31,7 +31,8 @@ public struct SessionJSON {
     /// set for Deep Security endpoints). Runs once per session.
     public static func findings(_ session: SessionRecord, roles: RoleTable) -> [CipherFinding] {
         guard let version = session.negotiated, let cipher = session.cipher else { return [] }
-        return CipherAudit.audit(version: version, suite: cipher, offered: { session.offeredSuites.suites },
+        let offered = session.offeredSuites   // captured alone: capturing the session would copy all of it
+        return CipherAudit.audit(version: version, suite: cipher, offered: { offered.suites },
                                  deepSecurityEndpoint: session.roleIndex != roles.otherIndex)
     }
 
@@ -125,23 +126,31 @@ public struct SessionJSON {
         out.byte(UInt8(ascii: "\n"))
     }
 
-    /// `key`: the string `write` puts straight into the line (returning its length), or null.
-    private func rawString(_ key: StaticString, present: Bool, _ out: inout JSONBytes,
-                           _ write: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
+    /// `key`: the string `write` makes of `inputs` straight into the line (returning its
+    /// length), or null. The inputs are a parameter, not captured: a closure capturing the
+    /// session copied all of it, three times per line.
+    private func rawString(_ key: StaticString, present: Bool, _ inputs: borrowing FingerprintInputs, _ out: inout JSONBytes,
+                           _ write: (borrowing FingerprintInputs, UnsafeMutableBufferPointer<UInt8>) -> Int) {
         guard present else { return out.null(key) }
         out.key(key)
         let room = out.beginString(room: Self.rawStringRoom)
-        out.endString(written: write(room))
+        out.endString(written: write(inputs, room))
     }
 
     private func writeFingerprints(_ session: SessionRecord, findings: [CipherFinding], _ out: inout JSONBytes) {
         // The raw strings are written from the session's lists straight into the line.
         field("ja3", session.fingerprints.ja3, &out)
-        rawString("ja3_string", present: !session.fingerprints.ja3.isEmpty, &out) { FingerprintText.writeJA3(session.fingerprints.inputs, into: $0) }
+        rawString("ja3_string", present: !session.fingerprints.ja3.isEmpty, session.fingerprints.inputs, &out) {
+            FingerprintText.writeJA3($0, into: $1)
+        }
         field("ja4", session.fingerprints.ja4, &out)
-        rawString("ja4_r", present: !session.fingerprints.ja4.isEmpty, &out) { FingerprintText.writeJA4Raw(session.fingerprints.inputs, into: $0).count }
+        rawString("ja4_r", present: !session.fingerprints.ja4.isEmpty, session.fingerprints.inputs, &out) {
+            FingerprintText.writeJA4Raw($0, into: $1).count
+        }
         field("ja3s", session.fingerprints.ja3s, &out)
-        rawString("ja3s_string", present: !session.fingerprints.ja3s.isEmpty, &out) { FingerprintText.writeJA3S(session.fingerprints.inputs, into: $0) }
+        rawString("ja3s_string", present: !session.fingerprints.ja3s.isEmpty, session.fingerprints.inputs, &out) {
+            FingerprintText.writeJA3S($0, into: $1)
+        }
         if labels.isEmpty {
             out.null("label")
         } else if let label = labels.label(ja3: session.fingerprints.ja3.isEmpty ? nil : session.fingerprints.ja3.string,

@@ -14,7 +14,7 @@ import Glibc
 /// A sink that only counts: what the packet path costs without any output.
 struct CountingSink: SessionSink {
     var sessions = 0
-    mutating func accept(_ session: SessionRecord) { sessions += 1 }
+    mutating func accept(_ session: borrowing SessionRecord) { sessions += 1 }
 }
 
 typealias AllocationCount = @convention(c) () -> UInt

@@ -222,7 +222,7 @@ final class OutputHub: @unchecked Sendable {
         }
     }
 
-    func accept(_ session: SessionRecord) {
+    func accept(_ session: borrowing SessionRecord) {
         lock.lock()
         defer { lock.unlock() }
         sessions += 1
@@ -334,7 +334,7 @@ final class OutputHub: @unchecked Sendable {
 /// The tracker's sink: hands each finished session to the hub.
 struct HubSink: SessionSink {
     let hub: OutputHub
-    func accept(_ session: SessionRecord) { hub.accept(session) }
+    func accept(_ session: borrowing SessionRecord) { hub.accept(session) }
 }
 
 func printError(_ text: String, terminator: String = "\n") {

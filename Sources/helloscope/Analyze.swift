@@ -21,7 +21,8 @@ struct Analyze: ParsableCommand {
     }
 
     func run() throws {
-        let configuration = options.trackerConfiguration()
+        var configuration = options.trackerConfiguration()
+        configuration.deferFingerprintHashes = true   // the output thread hashes (SessionPipeline)
         // Check every input before reading any, so a typo fails fast and alone.
         for path in files where path != "-" {
             _ = openCapture(path)
@@ -31,7 +32,8 @@ struct Analyze: ParsableCommand {
         let recorder = evidence.map {
             EvidenceRecorder(limits: evidenceOptions.recorderLimits(workers: 1, idleTimeoutSeconds: options.idleTimeout), output: $0)
         }
-        var tracker = FlowTracker(configuration: configuration, sink: EvidenceSink(hub: hub, recorder: recorder))
+        let pipeline = SessionPipeline(hub: hub)
+        var tracker = FlowTracker(configuration: configuration, sink: EvidenceSink(hub: hub, pipeline: pipeline, recorder: recorder))
         var warnings: [String] = []
         var lastTimestamp: Int64 = 0
         for path in files {
@@ -53,6 +55,7 @@ struct Analyze: ParsableCommand {
             }
         }
         tracker.finish(now: lastTimestamp)
+        pipeline.finish()
         evidence?.close()
         let status = hub.finish(counters: tracker.counters, inputs: files, warnings: warnings,
                                 extraSummary: evidence?.summaryLine ?? "")

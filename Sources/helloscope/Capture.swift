@@ -256,7 +256,7 @@ struct UncheckedBox<Value>: @unchecked Sendable {
 private func runWorker(handle: LiveCapture, configuration: TrackerConfiguration, hub: OutputHub,
                        control: CaptureControl, state: WorkerState, recorder: EvidenceRecorder?) {
     if let recorder {
-        var tracker = FlowTracker(configuration: configuration, sink: EvidenceSink(hub: hub, recorder: recorder))
+        var tracker = FlowTracker(configuration: configuration, sink: EvidenceSink(hub: hub, pipeline: nil, recorder: recorder))
         capture(handle: handle, tracker: &tracker, recorder: recorder, hub: hub, control: control, state: state)
     } else {
         var tracker = FlowTracker(configuration: configuration, sink: HubSink(hub: hub))

@@ -213,13 +213,15 @@ final class EvidenceRecorder {
     }
 }
 
-/// The tracker's sink with `--evidence`: each session to the hub, then to the recorder.
+/// The tracker's sink: each session to the hub (through the output thread when there is a
+/// pipeline), then, in packet order, to the evidence recorder.
 struct EvidenceSink: SessionSink {
     let hub: OutputHub
+    var pipeline: SessionPipeline?
     let recorder: EvidenceRecorder?
 
-    func accept(_ session: SessionRecord) {
-        hub.accept(session)
+    func accept(_ session: borrowing SessionRecord) {
+        if let pipeline { pipeline.append(session) } else { hub.accept(session) }
         recorder?.sessionEnded(session)
     }
 }

@@ -63,4 +63,34 @@ import Testing
         let other = try #require(sessions.first { $0["role"] as? String == "other" })
         #expect(other["ds_strong_cipher"] is NSNull)
     }
+
+    /// `analyze` writes sessions on an output thread, in batches of 256, and hashes the
+    /// fingerprints there. Over a run of many batches, with the four real hellos taking turns,
+    /// every session must come out once, in the order the sessions ended, with the
+    /// fingerprints its hellos have when analyzed alone.
+    @Test func fingerprintsAndOrderHoldAcrossManyOutputBatches() throws {
+        let alone = try Helloscope.jsonLines(try Helloscope.run(["analyze", "--quiet", "--json", "-", capture]).stdout)
+        try #require(alone.count == 4)
+        let hellos = try (0 ..< 4).map { try RealHellos.from("ds-agent-4118.pcap", session: $0) }
+        let server: [UInt8] = [10, 216, 0, 1]
+        var writer = PcapWriter()
+        let sessions = 1_000
+        for index in 0 ..< sessions {
+            let client: [UInt8] = [10, 216, UInt8(1 + index >> 8), UInt8(index & 0xff)]
+            let pair = hellos[index % 4]
+            writer.append(TCPFrame.build(from: client, 40000, to: server, 4118, sequence: 99, flags: TCPFrame.syn))
+            writer.append(TCPFrame.build(from: client, 40000, to: server, 4118, sequence: 100, payload: pair.clientHello))
+            writer.append(TCPFrame.build(from: server, 4118, to: client, 40000, sequence: 5000, payload: pair.serverHelloRecord))
+        }
+        let file = try writer.write("many-batches.pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let lines = try Helloscope.jsonLines(try Helloscope.run(["analyze", "--quiet", "--json", "-", file.path]).stdout)
+        #expect(lines.count == sessions)
+        for (index, line) in lines.enumerated() {
+            #expect(line["client"] as? String == "10.216.\(1 + index >> 8).\(index & 0xff)")
+            for field in ["ja3", "ja3_string", "ja4", "ja4_r", "ja3s", "ja3s_string", "version"] {
+                #expect(line[field] as? String == alone[index % 4][field] as? String, "session \(index): \(field)")
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ import FrameTestSupport
 
 struct Collector: SessionSink {
     var sessions: [SessionRecord] = []
-    mutating func accept(_ session: SessionRecord) { sessions.append(session) }
+    mutating func accept(_ session: borrowing SessionRecord) { sessions.append(copy session) }
 }
 
 /// Small limits so each test's tracker is cheap; the behaviour under test does not depend on them.

@@ -1,0 +1,106 @@
+import Foundation
+import HelloFingerprint
+import HelloFlows
+
+/// Finished sessions go from the tracking thread to a thread of their own, which hands them
+/// to the hub (JSON, inventory, tally, syslog). Writing a session costs as much as tracking
+/// its packets, and an offline read leaves the reader's core mostly idle. Sessions move in
+/// batches, so the threads wake each other once per `batchSize` sessions, and in order, so
+/// the output is the same as on one thread. A batch that has waited `maximumDelay` goes
+/// out part full: from a pipe, a session's alert must not wait for 255 more sessions. A
+/// full pipeline makes the tracker wait: sessions are never dropped, and memory stays at
+/// `batchCount` batches.
+final class SessionPipeline: @unchecked Sendable {
+    static let batchSize = 256
+    static let batchCount = 4
+    static let maximumDelay: TimeInterval = 0.1
+
+    private struct Batch {
+        let records: UnsafeMutablePointer<SessionRecord>
+        var count = 0
+    }
+
+    private let hub: OutputHub
+    private let condition = NSCondition()
+    // All guarded by `condition`.
+    private var filling: Batch
+    private var ready: [Batch] = []
+    private var empty: [Batch] = []
+    private var closed = false
+    private var drained = false
+    /// The output thread's: fingerprint strings are written here to be hashed.
+    private let fingerprintScratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: FingerprintText.scratchCapacity)
+
+    init(hub: OutputHub) {
+        self.hub = hub
+        let batches = (0 ..< Self.batchCount).map { _ in
+            Batch(records: .allocate(capacity: Self.batchSize))
+        }
+        filling = batches[0]
+        empty = Array(batches.dropFirst())
+        ready.reserveCapacity(Self.batchCount)
+        let thread = Thread { [self] in consume() }
+        thread.name = "helloscope-output"
+        thread.start()
+    }
+
+    deinit {
+        for batch in empty + ready + [filling] { batch.records.deallocate() }
+        fingerprintScratch.deallocate()
+    }
+
+    /// Tracking thread: queues a copy of `session`. The lock is uncontended but for the
+    /// moments the output thread takes a batch.
+    func append(_ session: borrowing SessionRecord) {
+        condition.lock()
+        (filling.records + filling.count).initialize(to: copy session)
+        filling.count += 1
+        if filling.count == Self.batchSize {
+            ready.append(filling)
+            condition.broadcast()
+            while empty.isEmpty { condition.wait() }
+            filling = empty.removeLast()
+        }
+        condition.unlock()
+    }
+
+    /// Tracking thread, at the end of the input: waits until the output thread has given
+    /// every queued session to the hub.
+    func finish() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        while !drained { condition.wait() }
+        condition.unlock()
+    }
+
+    private func consume() {
+        condition.lock()
+        while true {
+            while ready.isEmpty && !closed {
+                if !condition.wait(until: Date(timeIntervalSinceNow: Self.maximumDelay)) && filling.count > 0 {
+                    ready.append(filling)
+                    filling = empty.removeLast()   // with nothing ready, the others are all empty
+                }
+            }
+            if ready.isEmpty && closed && filling.count > 0 {
+                ready.append(filling)
+                filling = empty.removeLast()
+            }
+            guard !ready.isEmpty else { break }
+            var batch = ready.removeFirst()
+            condition.unlock()
+            for index in 0 ..< batch.count {
+                batch.records[index].fingerprints.finishHashes(scratch: fingerprintScratch)
+                hub.accept(batch.records[index])
+            }
+            batch.count = 0
+            condition.lock()
+            empty.append(batch)
+            condition.broadcast()
+        }
+        drained = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
