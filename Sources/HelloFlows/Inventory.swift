@@ -33,20 +33,19 @@ public struct Inventory: Sendable {
         public var peers = SmallSet<IPAddress>()
         public var serviceRoles = SmallSet<String>()
         public var ports = SmallSet<UInt16>()
-        /// As a client: distinct fingerprints (JA4, else JA3) with what each offered.
-        public var fingerprints: [ClientFingerprint] = []
+        /// As a client: distinct fingerprints (JA4, else JA3) with what each offered. The first
+        /// is kept inline: most clients show one stack, and an array each cost ~170 bytes.
+        public var fingerprints = SmallList<ClientFingerprint>()
         public var fingerprintsDropped = 0
         /// Cipher-audit finding name → sessions.
         public var cipherFindings = SmallCounts<String>()
     }
 
-    /// One client fingerprint of an endpoint; the hashes kept as bytes, not strings.
-    public struct ClientFingerprint: Sendable {
+    /// A client stack's fingerprint, kept once in `stacks` however many endpoints show it.
+    public struct StackFingerprint: Sendable {
         private var ja3Bytes = ShortBytes<32>()
         private var ja4Bytes = ShortBytes<40>()
-        public var label: String?
-        public var sessions = 0
-        public var offeredMaximum = SmallSet<UInt16>()
+        public internal(set) var label: String?
 
         init(_ prints: borrowing SessionFingerprints) {
             ja3Bytes = prints.ja3
@@ -63,11 +62,28 @@ public struct Inventory: Sendable {
             return Self.same(ja3Bytes, prints.ja3)
         }
 
+        /// A hash of the identity `matches` compares (FNV-1a over its bytes).
+        static func identityHash(_ prints: borrowing SessionFingerprints) -> UInt64 {
+            func fnv(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
+                var hash = seed
+                for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+                return hash
+            }
+            let basis: UInt64 = 0xcbf2_9ce4_8422_2325
+            return prints.ja4.isEmpty ? prints.ja3.withBytes { fnv($0, seed: basis ^ 3) } : prints.ja4.withBytes { fnv($0, seed: basis ^ 4) }
+        }
+
         private static func same<let capacity: Int>(_ lhs: ShortBytes<capacity>, _ rhs: ShortBytes<capacity>) -> Bool {
             guard lhs.count == rhs.count else { return false }
-            for index in 0 ..< lhs.count where lhs[index] != rhs[index] { return false }
-            return true
+            return lhs.withBytes { left in rhs.withBytes { right in left.elementsEqual(right) } }
         }
+    }
+
+    /// One endpoint's use of a stack fingerprint: which one (`stacks[stack]`) and what it offered.
+    public struct ClientFingerprint: Sendable {
+        public let stack: Int32
+        public var sessions = 0
+        public var offeredMaximum = SmallSet<UInt16>()
     }
 
     /// Distinct fingerprints kept per endpoint: a NAT or jump host may show many stacks.
@@ -96,6 +112,13 @@ public struct Inventory: Sendable {
     public let policy: EarlyTLSPolicy
 
     public let labels: FingerprintLabels
+    /// Distinct client fingerprints, each stored once; endpoints refer to them by position.
+    /// They enter only when an endpoint keeps them, so there are at most
+    /// `maximumFingerprintsKept` per endpoint, as before they were shared.
+    public private(set) var stacks: [StackFingerprint] = []
+    /// Position in `stacks` by `StackFingerprint.identityHash`; a taken hash that holds another
+    /// fingerprint moves on to the next value (open addressing over the hash's range).
+    private var stackPositions: [UInt64: Int32] = [:]
 
     public init(roles: RoleTable, policy: EarlyTLSPolicy, labels: FingerprintLabels = FingerprintLabels(),
                 maximumEndpoints: Int = Inventory.defaultMaximumEndpoints) {
@@ -103,7 +126,17 @@ public struct Inventory: Sendable {
         self.policy = policy
         self.labels = labels
         self.maximumEndpoints = max(maximumEndpoints, 1)
+        // Room for every endpoint the cap allows, reserved once: the pages are touched only as
+        // entries arrive, and the arrays never grow by copying (which held old and new copies
+        // at once and cost a quarter of the handshake benchmark's inventory time).
+        let room = min(self.maximumEndpoints + earlyTLSReserve, Self.reservedEndpoints)
+        keys.reserveCapacity(room)
+        entries.reserveCapacity(room)
     }
+
+    /// Past this many endpoints the arrays grow as usual: a reservation is address space,
+    /// and a very high cap should not claim gigabytes of it up front.
+    static let reservedEndpoints = 1 << 21
 
     /// `findings`: the cipher audit's finding names for this session (counted on both ends).
     public mutating func add(_ session: SessionRecord, findings: [String] = []) {
@@ -137,11 +170,39 @@ public struct Inventory: Sendable {
         }
         // In place: a copy of the entry would copy each of its collections on write.
         Self.update(&entries[position], key: key, session, service: service, peer: peer, port: port,
-                    blamed: blamed, findings: findings, labels: labels)
+                    blamed: blamed, findings: findings)
+        if key.side == .client { countFingerprint(session, at: position) }
+    }
+
+    /// The session's client stack in the endpoint's list (and in `stacks`, if new and kept).
+    private mutating func countFingerprint(_ session: borrowing SessionRecord, at position: Int) {
+        // No `||` or `??` on the session: their autoclosures would copy all of it.
+        let noJA3 = session.fingerprints.ja3.isEmpty, noJA4 = session.fingerprints.ja4.isEmpty
+        guard !noJA3 || !noJA4 else { return }
+        var hash = StackFingerprint.identityHash(session.fingerprints)
+        var stack: Int32?
+        while let known = stackPositions[hash] {
+            if stacks[Int(known)].matches(session.fingerprints) {
+                stack = known
+                break
+            }
+            hash &+= 1
+        }
+        if let stack, let index = entries[position].fingerprints.firstIndex(where: { $0.stack == stack }) {
+            Self.count(&entries[position].fingerprints[index], session)
+        } else if entries[position].fingerprints.count >= Self.maximumFingerprintsKept {
+            entries[position].fingerprintsDropped += 1
+        } else {
+            let known: Int32
+            if let stack { known = stack } else { known = addStack(session.fingerprints, at: hash) }
+            var print = ClientFingerprint(stack: known)
+            Self.count(&print, session)
+            entries[position].fingerprints.append(print)
+        }
     }
 
     private static func update(_ entry: inout Entry, key: Key, _ session: SessionRecord, service: String, peer: IPAddress,
-                               port: UInt16, blamed: Bool, findings: [String], labels: FingerprintLabels) {
+                               port: UInt16, blamed: Bool, findings: [String]) {
         entry.sessions += 1
         if let version = session.negotiated {
             entry.negotiated.add(version.rawValue)
@@ -159,26 +220,18 @@ public struct Inventory: Sendable {
         entry.serviceRoles.insert(service)
         entry.ports.insert(port)
         for finding in findings { entry.cipherFindings.add(finding) }
-        guard key.side == .client, !session.fingerprints.ja3.isEmpty || !session.fingerprints.ja4.isEmpty else { return }
-        // A loop, not `firstIndex(where:)`: a closure reading `session` copied the whole record.
-        var known: Int?
-        for index in entry.fingerprints.indices where entry.fingerprints[index].matches(session.fingerprints) {
-            known = index
-            break
-        }
-        if let index = known {
-            count(&entry.fingerprints[index], session)
-        } else if entry.fingerprints.count >= Self.maximumFingerprintsKept {
-            entry.fingerprintsDropped += 1
-        } else {
-            var print = ClientFingerprint(session.fingerprints)
-            if !labels.isEmpty { print.label = labels.label(ja3: print.ja3, ja4: print.ja4) }
-            count(&print, session)
-            entry.fingerprints.append(print)
-        }
     }
 
-    private static func count(_ print: inout ClientFingerprint, _ session: SessionRecord) {
+    private mutating func addStack(_ prints: borrowing SessionFingerprints, at hash: UInt64) -> Int32 {
+        var stack = StackFingerprint(prints)
+        if !labels.isEmpty { stack.label = labels.label(ja3: stack.ja3, ja4: stack.ja4) }
+        let position = Int32(stacks.count)
+        stacks.append(stack)
+        stackPositions[hash] = position
+        return position
+    }
+
+    private static func count(_ print: inout ClientFingerprint, _ session: borrowing SessionRecord) {
         print.sessions += 1
         if let maximum = session.offered.maximum, session.hasClientHello { print.offeredMaximum.insert(maximum.rawValue) }
     }

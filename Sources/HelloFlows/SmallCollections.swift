@@ -51,3 +51,25 @@ public struct SmallCounts<Key: Hashable & Sendable>: Sendable, Sequence {
         ((first.map { [(key: $0, value: firstCount)] } ?? []) + rest.map { (key: $0.key, value: $0.value) }).makeIterator()
     }
 }
+
+/// A list that keeps its first element inline and only then allocates (see `SmallSet`).
+public struct SmallList<Element: Sendable>: Sendable, RandomAccessCollection, MutableCollection {
+    private var first: Element?
+    private var rest: [Element] = []
+
+    public init() {}
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { first == nil ? 0 : 1 + rest.count }
+
+    public subscript(index: Int) -> Element {
+        get { index == 0 ? first! : rest[index - 1] }
+        _modify {
+            if index == 0 { yield &first! } else { yield &rest[index - 1] }
+        }
+    }
+
+    public mutating func append(_ element: Element) {
+        if first == nil { first = element } else { rest.append(element) }
+    }
+}

@@ -118,11 +118,12 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
         if key.side == .client {
             out.beginArray("fingerprints")
             for print in entry.fingerprints.sorted(by: { $0.sessions > $1.sessions }) {
+                let stack = inventory.stacks[Int(print.stack)]
                 out.element()
                 out.beginObject()
-                if let ja4 = print.ja4 { out.key("ja4"); quote(ja4, &out) } else { out.null("ja4") }
-                if let ja3 = print.ja3 { out.key("ja3"); quote(ja3, &out) } else { out.null("ja3") }
-                if let label = print.label { out.key("label"); quote(label, &out) } else { out.null("label") }
+                if let ja4 = stack.ja4 { out.key("ja4"); quote(ja4, &out) } else { out.null("ja4") }
+                if let ja3 = stack.ja3 { out.key("ja3"); quote(ja3, &out) } else { out.null("ja3") }
+                if let label = stack.label { out.key("label"); quote(label, &out) } else { out.null("label") }
                 out.int("sessions", print.sessions)
                 out.beginArray("offered_max")
                 for code in print.offeredMaximum.sorted(by: { TLSVersion($0) < TLSVersion($1) }) {
