@@ -55,6 +55,9 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
     }
 
     public var activeFlows: Int { table.count }
+    /// Memory figures for the benchmark: the table's slots now, the session slots ever used.
+    public var flowSlots: Int { table.slotCount }
+    public var pendingSessionsPeak: Int { sessions.peak }
 
     // MARK: Packets
 

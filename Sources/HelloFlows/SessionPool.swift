@@ -6,6 +6,8 @@ public struct SessionPool: ~Copyable {
     private var free: [Int32]
     private var neverUsed: Int32 = 0
     public private(set) var inUse = 0
+    /// Slots ever taken: the most sessions pending at once, and the slots whose pages are touched.
+    public var peak: Int { Int(neverUsed) }
 
     public init(capacity: Int) {
         self.capacity = max(capacity, 1)

@@ -115,6 +115,8 @@ for fingerprints in [false, true] {
     let packets = helloPackets.packets + otherPackets.packets
     print(String(format: "tracker (fingerprints %@): %.3f s, %.2f Mpkt/s, %d sessions",
                  fingerprints ? "on" : "off", elapsed, Double(packets) / elapsed / 1e6, tracker.sink.sessions))
+    print("  flow slots \(tracker.flowSlots) (\((tracker.flowSlots * MemoryLayout<FlowEntry>.stride) >> 20) MiB), "
+          + "sessions pending at most \(tracker.pendingSessionsPeak) (\((tracker.pendingSessionsPeak * MemoryLayout<SessionRecord>.stride) >> 20) MiB)")
     print("  packets completing a hello: \(helloPackets.line)")
     print("  all other packets:          \(otherPackets.line)")
 }

@@ -22,7 +22,7 @@ struct Analyze: ParsableCommand {
 
     func run() throws {
         var configuration = options.trackerConfiguration()
-        configuration.deferFingerprintHashes = true   // the output thread hashes (SessionPipeline)
+        configuration.deferFingerprintHashes = true   // hashed where the session is written (SessionPipeline)
         // Check every input before reading any, so a typo fails fast and alone.
         for path in files where path != "-" {
             _ = openCapture(path)
@@ -36,6 +36,7 @@ struct Analyze: ParsableCommand {
         var tracker = FlowTracker(configuration: configuration, sink: EvidenceSink(hub: hub, pipeline: pipeline, recorder: recorder))
         var warnings: [String] = []
         var lastTimestamp: Int64 = 0
+        var packets = 0
         for path in files {
             let capture = openCapture(path)
             let decoder = FrameDecoder(linkType: LinkType(rawValue: capture.linkType))
@@ -47,6 +48,8 @@ struct Analyze: ParsableCommand {
                 tracker.process(decoded: decoded, frame: packet.bytes.bytes,
                                 timestampNanos: packet.timestampNanos, wireLength: packet.wireLength)
                 recorder?.settle()
+                packets += 1
+                if packets & (Self.reviewEvery - 1) == 0 { pipeline.review(packets: Self.reviewEvery) }
             }
             if case let .damaged(reason, index, offset) = end {
                 let warning = "\(path): stopped at packet \(index) (byte offset ~\(offset)): \(reason); results up to there are kept"
@@ -64,6 +67,9 @@ struct Analyze: ParsableCommand {
         fflush(nil)
         Foundation.exit(status)
     }
+
+    /// Packets between looks at how often sessions end (`SessionPipeline.review`).
+    static let reviewEvery = 1 << 16
 
     private func openCapture(_ path: String) -> OfflineCapture {
         let capture: OfflineCapture

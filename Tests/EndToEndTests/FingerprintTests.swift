@@ -64,17 +64,18 @@ import Testing
         #expect(other["ds_strong_cipher"] is NSNull)
     }
 
-    /// `analyze` writes sessions on an output thread, in batches of 256, and hashes the
-    /// fingerprints there. Over a run of many batches, with the four real hellos taking turns,
-    /// every session must come out once, in the order the sessions ended, with the
-    /// fingerprints its hellos have when analyzed alone.
+    /// `analyze` hashes fingerprints where it writes the session, and moves writing to an
+    /// output thread (batches of 256) once sessions are frequent: here after the first 65 536
+    /// packets, a session every three. Before and after the move, and across many batches,
+    /// with the four real hellos taking turns, every session must come out once, in the order
+    /// the sessions ended, with the fingerprints its hellos have when analyzed alone.
     @Test func fingerprintsAndOrderHoldAcrossManyOutputBatches() throws {
         let alone = try Helloscope.jsonLines(try Helloscope.run(["analyze", "--quiet", "--json", "-", capture]).stdout)
         try #require(alone.count == 4)
         let hellos = try (0 ..< 4).map { try RealHellos.from("ds-agent-4118.pcap", session: $0) }
         let server: [UInt8] = [10, 216, 0, 1]
         var writer = PcapWriter()
-        let sessions = 1_000
+        let sessions = 24_000
         for index in 0 ..< sessions {
             let client: [UInt8] = [10, 216, UInt8(1 + index >> 8), UInt8(index & 0xff)]
             let pair = hellos[index % 4]
