@@ -1,3 +1,4 @@
+import CPrefetch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -318,6 +319,10 @@ private final class PacketRing<Prepared: Sendable & BitwiseCopyable>: @unchecked
             var ahead = next + Self.lookaheadDistance
             while next < available {
                 if ahead < available {
+                    // The ring's lines were written on the reader's core: fetch them a lookahead
+                    // before they are read, so the read does not wait for the transfer.
+                    hs_prefetch_for_read(prepared + ((ahead + Self.lookaheadDistance) & mask))
+                    hs_prefetch_for_read(packets + ((ahead) & mask))
                     lookahead(prepared[ahead & mask])
                     ahead += 1
                 }
