@@ -97,12 +97,12 @@ public struct Inventory: Sendable {
     public static let defaultMaximumEndpoints = 262_144
     public static let maximumPeersKept = 16
     /// Endpoints in order of first appearance: `keys[i]` is `entries[i]`'s. Two dense arrays and
-    /// a dictionary of positions, not a dictionary of entries: a dictionary keeps a quarter to
+    /// an index of positions, not a dictionary of entries: a dictionary keeps a quarter to
     /// half of its buckets empty, and empty buckets of 200-byte entries cost more than the
     /// entries (200 k endpoints: ~70 MiB instead of ~140, and half again while it grows).
     public private(set) var keys: [Key] = []
     public private(set) var entries: [Entry] = []
-    private var positions: [Key: Int32] = [:]
+    private var positions = EndpointIndex()
     /// Endpoints left out because the inventory was full (their sessions are still counted
     /// in the totals and written as JSON lines).
     public private(set) var endpointsDropped = 0
@@ -152,8 +152,9 @@ public struct Inventory: Sendable {
     private mutating func update(_ key: Key, _ session: SessionRecord, service: String, peer: IPAddress, port: UInt16,
                                  blamed: Bool, findings: [String]) {
         let position: Int
-        if let known = positions[key] {
-            position = Int(known)
+        let (known, slot) = positions.find(key, in: keys)
+        if let known {
+            position = known
         } else {
             if entries.count >= maximumEndpoints {
                 let needsAction = session.earlyTLS || session.verdict == .earlyOnlyRefused
@@ -164,8 +165,8 @@ public struct Inventory: Sendable {
                 }
             }
             position = entries.count
-            positions[key] = Int32(position)
             keys.append(key)
+            positions.insert(position, at: slot, keys: keys)
             entries.append(Entry())
         }
         // In place: a copy of the entry would copy each of its collections on write.
@@ -261,5 +262,50 @@ public struct Inventory: Sendable {
         if entry.earlyTLSSessions > 0 { return "negotiates early TLS only because clients offer nothing newer: upgrade the clients" }
         if entry.negotiated.isEmpty { return "no negotiated session seen" }
         return "ok: negotiates \(threshold) or later"
+    }
+}
+
+/// Where each inventory key sits in `Inventory.keys`: open addressing over 4-byte positions,
+/// at most half full. A `[Key: Int32]` kept a copy of every 40-byte key and hashed the
+/// role's string with SipHash twice per session; here the hash mixes the address and side
+/// only (an address rarely shows more than one role), and the keys are compared where they
+/// already are. 200 k endpoints: 2 MiB instead of 23. Seeded per process, as `Hasher` is:
+/// addresses are the sender's choice, and slots never decide any output's order.
+struct EndpointIndex {
+    private var slots: [Int32] = Array(repeating: -1, count: 1024)
+    private var count = 0
+    private let seed = UInt64.random(in: .min ... .max)
+
+    /// The key's position, or nil and the slot where it would go.
+    func find(_ key: Inventory.Key, in keys: [Inventory.Key]) -> (position: Int?, slot: Int) {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash(key)) & mask
+        while true {
+            let position = slots[slot]
+            if position < 0 { return (nil, slot) }
+            if keys[Int(position)] == key { return (Int(position), slot) }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Records `position` (whose key is `keys[position]`) at the slot `find` gave.
+    mutating func insert(_ position: Int, at slot: Int, keys: [Inventory.Key]) {
+        slots[slot] = Int32(position)
+        count += 1
+        guard count * 2 > slots.count else { return }
+        slots = Array(repeating: -1, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (index, key) in keys.enumerated() {
+            var slot = Int(truncatingIfNeeded: hash(key)) & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(index)
+        }
+    }
+
+    private func hash(_ key: Inventory.Key) -> UInt64 {
+        var hash = (key.address.high ^ seed) &* 0xff51_afd7_ed55_8ccd
+        hash = (hash ^ (hash >> 32) ^ key.address.low) &* 0xc4ce_b9fe_1a85_ec53
+        hash = (hash ^ (hash >> 29) ^ (key.side == .client ? 1 : 2)) &* 0xff51_afd7_ed55_8ccd
+        return hash ^ (hash >> 32)
     }
 }
