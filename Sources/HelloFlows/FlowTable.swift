@@ -113,11 +113,15 @@ public struct FlowTable: ~Copyable {
 
     public var isFull: Bool { count >= maximumFlows }
 
-    /// Starts loading the cache line where `key`'s probe begins: with many flows open the
-    /// table is far larger than the caches, and that load is most of a packet's cost.
+    /// Starts loading the cache lines of the entry where `key`'s probe begins: with many flows
+    /// open the table is far larger than the caches, and that load is most of a packet's cost.
     @inline(__always)
     public func prefetch(_ key: FlowKey) {
-        hs_prefetch_for_write(entries + home(key))
+        // A 120-byte entry spans two or three cache lines: ask for all of them.
+        let entry = UnsafeRawPointer(entries + home(key))
+        hs_prefetch_for_write(entry)
+        hs_prefetch_for_write(entry + 64)
+        hs_prefetch_for_write(entry + MemoryLayout<FlowEntry>.size - 1)
     }
 
     /// The slot holding `key`, or where it would go.
