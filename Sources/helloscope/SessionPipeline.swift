@@ -56,10 +56,24 @@ final class SessionPipeline: @unchecked Sendable {
     func review(packets: Int) {
         defer { sessionsSinceReview = 0 }
         guard !threaded, sessionsSinceReview * Self.packetsPerSessionForThread >= packets else { return }
-        threaded = true
-        let thread = Thread { [self] in consume() }
-        thread.name = "helloscope-output"
-        thread.start()
+        // No thread to be had (out of resources): output stays on this one, nothing is lost.
+        threaded = startOutputThread()
+    }
+
+    private func startOutputThread() -> Bool {
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let status = pthread_create(&thread, nil, { context in
+            let pipeline = Unmanaged<SessionPipeline>.fromOpaque(context!).takeRetainedValue()
+            pipeline.consume()
+            return nil
+        }, context)
+        guard status == 0 else {
+            Unmanaged<SessionPipeline>.fromOpaque(context).release()
+            return false
+        }
+        pthread_detach(thread)   // `finish` waits for the drain, not for the thread
+        return true
     }
 
     deinit {
