@@ -56,7 +56,7 @@ let package = Package(
             ]
         ),
         // The packet path's throughput and allocations per stage (scripts/bench.sh).
-        .executableTarget(name: "helloscope-bench", dependencies: ["HelloWire", "HelloFlows", "HelloCapture"]),
+        .executableTarget(name: "helloscope-bench", dependencies: ["HelloWire", "HelloFingerprint", "HelloFlows", "HelloCapture"]),
         // Frames and hellos built byte by byte from the RFCs, for the wire and flow tests.
         .target(name: "FrameTestSupport", dependencies: ["HelloWire"], path: "Tests/FrameTestSupport"),
         .testTarget(name: "HelloWireTests", dependencies: ["HelloWire", "FrameTestSupport"]),

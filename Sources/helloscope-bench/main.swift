@@ -5,16 +5,30 @@
 //     helloscope-bench FILE
 import Dispatch
 import HelloCapture
+import HelloFingerprint
 import HelloFlows
 import HelloWire
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A sink that only counts: what the packet path costs without any output.
+/// A sink that only counts: what the packet path costs without any output. With `hashing`
+/// it also makes the fingerprint hashes the tracker left to the writer, as `analyze`'s output
+/// thread does, and counts that step's allocations apart from the packet path's.
 struct CountingSink: SessionSink {
     var sessions = 0
-    mutating func accept(_ session: borrowing SessionRecord) { sessions += 1 }
+    let hashing: Bool
+    var writerAllocations: UInt = 0
+    let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: FingerprintText.scratchCapacity)
+
+    mutating func accept(_ session: borrowing SessionRecord) {
+        sessions += 1
+        guard hashing else { return }
+        let before = allocations()
+        var record = copy session
+        record.fingerprints.finishHashes(scratch: scratch)
+        writerAllocations += allocations() - before
+    }
 }
 
 typealias AllocationCount = @convention(c) () -> UInt
@@ -86,23 +100,25 @@ do {
 }
 
 // Stage 2: the whole packet path (decode, flow table, hello reassembly and parsing,
-// fingerprints when on) into a sink that only counts.
-for fingerprints in [false, true] {
+// fingerprints when on) into a sink that only counts; last as `analyze` runs it, with the
+// fingerprint hashes left to the writer.
+for (fingerprints, deferred) in [(false, false), (true, false), (true, true)] {
     let capture = open(path)
     let decoder = FrameDecoder(linkType: LinkType(rawValue: capture.linkType))
     var configuration = TrackerConfiguration()
     configuration.fingerprints = fingerprints
-    var tracker = FlowTracker(configuration: configuration, sink: CountingSink())
+    configuration.deferFingerprintHashes = deferred
+    var tracker = FlowTracker(configuration: configuration, sink: CountingSink(hashing: deferred))
     var helloPackets = Tally()
     var otherPackets = Tally()
     var last: Int64 = 0
     let start = DispatchTime.now()
     _ = capture.forEachPacket { packet in
         let hellosBefore = tracker.counters.clientHellosParsed + tracker.counters.serverHellosParsed
-        let before = allocations()
+        let before = allocations(), writerBefore = tracker.sink.writerAllocations
         tracker.process(frame: packet.bytes.bytes, decoder: decoder, timestampNanos: packet.timestampNanos,
                         wireLength: packet.wireLength)
-        let delta = allocations() - before
+        let delta = allocations() - before - (tracker.sink.writerAllocations - writerBefore)
         if tracker.counters.clientHellosParsed + tracker.counters.serverHellosParsed != hellosBefore {
             helloPackets.add(delta)
         } else {
@@ -113,10 +129,16 @@ for fingerprints in [false, true] {
     tracker.finish(now: last)
     let elapsed = seconds(start)
     let packets = helloPackets.packets + otherPackets.packets
+    let mode = !fingerprints ? "off" : deferred ? "on, hashed by the writer as analyze does" : "on"
     print(String(format: "tracker (fingerprints %@): %.3f s, %.2f Mpkt/s, %d sessions",
-                 fingerprints ? "on" : "off", elapsed, Double(packets) / elapsed / 1e6, tracker.sink.sessions))
+                 mode, elapsed, Double(packets) / elapsed / 1e6, tracker.sink.sessions))
     print("  flow slots \(tracker.flowSlots) (\((tracker.flowSlots * MemoryLayout<FlowEntry>.stride) >> 20) MiB), "
           + "sessions pending at most \(tracker.pendingSessionsPeak) (\((tracker.pendingSessionsPeak * MemoryLayout<SessionRecord>.stride) >> 20) MiB)")
     print("  packets completing a hello: \(helloPackets.line)")
     print("  all other packets:          \(otherPackets.line)")
+    if deferred {
+        let sessions = max(tracker.sink.sessions, 1)
+        print("  the writer's hashing:       \(tracker.sink.writerAllocations) allocations "
+              + "(\(String(format: "%.2f", Double(tracker.sink.writerAllocations) / Double(sessions))) per session)")
+    }
 }
