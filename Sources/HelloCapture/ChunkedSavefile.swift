@@ -320,9 +320,15 @@ private final class PacketRing<Prepared: Sendable & BitwiseCopyable>: @unchecked
             while next < available {
                 if ahead < available {
                     // The ring's lines were written on the reader's core: fetch them a lookahead
-                    // before they are read, so the read does not wait for the transfer.
+                    // before they are read, so the read does not wait for the transfer; then the
+                    // first two lines of the frame (headers and the payload's start), which the
+                    // reader's decode last touched there too.
                     hs_prefetch_for_read(prepared + ((ahead + Self.lookaheadDistance) & mask))
-                    hs_prefetch_for_read(packets + ((ahead) & mask))
+                    hs_prefetch_for_read(packets + ((ahead + Self.lookaheadDistance) & mask))
+                    if let frame = packets[ahead & mask].bytes.baseAddress {
+                        hs_prefetch_for_read(frame)
+                        hs_prefetch_for_read(frame + 64)
+                    }
                     lookahead(prepared[ahead & mask])
                     ahead += 1
                 }
