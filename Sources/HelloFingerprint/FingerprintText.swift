@@ -287,8 +287,7 @@ public enum FingerprintText {
 
     /// MD5 of the first `count` bytes of `text` as hex into `hash`; returns the digits written.
     private static func md5Hex(_ text: UnsafeMutableBufferPointer<UInt8>, _ count: Int, into hash: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        writeHex(digest(Insecure.MD5.self, text, 0 ..< count), into: hash)
-        return min(hash.count, 32)
+        MD5.hex(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: text[0 ..< count])), into: hash)
     }
 
     /// First 12 hex digits of SHA-256 over `range` of `text`; twelve zeros for an empty range.
