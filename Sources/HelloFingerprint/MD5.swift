@@ -57,29 +57,40 @@ enum MD5 {
         return at
     }
 
-    /// Per-step left rotations, four per round (RFC 1321 §3.4).
-    private static let shifts: [UInt32] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21]
-
     /// T[i] = floor(2^32 × |sin(i + 1)|), as the RFC defines the table.
     private static let sines: [UInt32] = (0 ..< 64).map { UInt32(truncatingIfNeeded: Int64(abs(sin(Double($0 + 1))) * 4_294_967_296)) }
 
     private static func compress(_ state: inout (UInt32, UInt32, UInt32, UInt32), _ block: UnsafeRawBufferPointer) {
-        let shifts = Self.shifts, sines = Self.sines
         var words = InlineArray<16, UInt32>(repeating: 0)
         for index in 0 ..< 16 { words[index] = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)) }
         var (a, b, c, d) = state
-        for step in 0 ..< 64 {
-            let mixed: UInt32, word: Int
-            switch step >> 4 {
-            case 0: mixed = (b & c) | (~b & d); word = step
-            case 1: mixed = (d & b) | (~d & c); word = (5 * step + 1) & 15
-            case 2: mixed = b ^ c ^ d; word = (3 * step + 5) & 15
-            default: mixed = c ^ (b | ~d); word = (7 * step) & 15
+        Self.sines.withUnsafeBufferPointer { sines in
+            // One loop per round, so each has its own function and word order (RFC 1321 §3.4).
+            @inline(__always) func pick(_ shifts: (UInt32, UInt32, UInt32, UInt32), _ index: Int) -> UInt32 {
+                switch index & 3 {
+                case 0: shifts.0
+                case 1: shifts.1
+                case 2: shifts.2
+                default: shifts.3
+                }
             }
-            let sum = a &+ mixed &+ sines[step] &+ words[word]
-            let shift = shifts[(step >> 4) << 2 | (step & 3)]
-            (a, d, c) = (d, c, b)
-            b = b &+ (sum << shift | sum >> (32 - shift))
+            @inline(__always) func step(_ mixed: UInt32, _ index: Int, _ word: Int, _ shift: UInt32) {
+                let sum = a &+ mixed &+ sines[index] &+ words[word]
+                (a, d, c) = (d, c, b)
+                b = b &+ (sum << shift | sum >> (32 - shift))
+            }
+            for index in 0 ..< 16 {
+                step((b & c) | (~b & d), index, index, pick((7, 12, 17, 22), index))
+            }
+            for index in 16 ..< 32 {
+                step((d & b) | (~d & c), index, (5 * index + 1) & 15, pick((5, 9, 14, 20), index))
+            }
+            for index in 32 ..< 48 {
+                step(b ^ c ^ d, index, (3 * index + 5) & 15, pick((4, 11, 16, 23), index))
+            }
+            for index in 48 ..< 64 {
+                step(c ^ (b | ~d), index, (7 * index) & 15, pick((6, 10, 15, 21), index))
+            }
         }
         state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d)
     }
