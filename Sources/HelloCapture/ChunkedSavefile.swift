@@ -131,7 +131,9 @@ final class ChunkedSavefile: @unchecked Sendable {
             }
             ring.finish(end)
         }
-        reader.start()
+        // No second thread to be had: read on this one, without the ring (which nobody
+        // would drain while the reader filled it).
+        guard reader.start() else { return forEachPacket { body($0, prepare($0)) } }
         let end = ring.drain(lookahead: lookahead, body)
         reader.join()
         return end
@@ -348,25 +350,23 @@ private final class ReaderThread: @unchecked Sendable {
 
     init(_ work: @escaping @Sendable () -> Void) { self.work = work }
 
-    func start() {
+    /// False when no thread could be made; `work` has not run then.
+    func start() -> Bool {
         let context = Unmanaged.passRetained(self).toOpaque()
         let status = pthread_create(&thread, nil, { context in
             let reader = Unmanaged<ReaderThread>.fromOpaque(context!).takeRetainedValue()
             reader.work()
             return nil
         }, context)
-        if status != 0 {
-            // No second thread to be had: read on this one instead.
+        guard status == 0 else {
             Unmanaged<ReaderThread>.fromOpaque(context).release()
-            work()
-            started = false
+            return false
         }
+        return true
     }
 
-    private var started = true
-
     func join() {
-        if started { pthread_join(thread, nil) }
+        pthread_join(thread, nil)
     }
 }
 
