@@ -8,8 +8,9 @@
 #                                 .build-tsan: the live capture tests (--workers 1 and 2, fanout),
 #                                 the syslog sender tests (its queue is shared with the NIO
 #                                 thread) in-process and through the CLI (SyslogEndToEndTests),
-#                                 and a live capture with two workers feeding one OutputHub and
-#                                 a syslog sender at once
+#                                 analyze's output thread (FingerprintTests: 24 000 sessions
+#                                 handed over in batches), and a live capture with two workers
+#                                 feeding one OutputHub and a syslog sender at once
 #   scripts/sanitize.sh [all]     both
 #
 # Needs root for the live tests, like scripts/test.sh under CI. Every sanitizer report, also
@@ -68,7 +69,7 @@ thread() {
     set +e
     HELLOSCOPE_SANITIZER=thread TSAN_OPTIONS=$options${TSAN_OPTIONS:+:$TSAN_OPTIONS} \
         swift test --skip-build --sanitize=thread --scratch-path .build-tsan \
-        --filter 'LiveCaptureTests|HelloSyslogTests|SyslogEndToEndTests' "$@" || status=1
+        --filter 'LiveCaptureTests|HelloSyslogTests|SyslogEndToEndTests|FingerprintTests' "$@" || status=1
     # Two workers' sessions meeting in one OutputHub while it feeds a syslog sender's queue
     # (UDP to a port nobody listens on: the sender also sees the destination come and go).
     local out=$logs/live-syslog
