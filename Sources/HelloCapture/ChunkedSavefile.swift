@@ -125,7 +125,7 @@ final class ChunkedSavefile: @unchecked Sendable {
         _ body: (CapturedPacket, Prepared) -> Void
     ) -> End {
         let ring = PacketRing<Prepared>(capacity: 8192)
-        let reader = ReaderThread { [self] in
+        let reader = WorkerThread { [self] in
             let end = forEachPacket(consumed: ring.progress) { packet in
                 ring.push(packet, prepare(packet))
             }
@@ -340,33 +340,6 @@ private final class PacketRing<Prepared: Sendable & BitwiseCopyable>: @unchecked
             }
             progress.count.store(next, ordering: .releasing)
         }
-    }
-}
-
-/// A POSIX thread running one closure (the reader of a pipelined file).
-private final class ReaderThread: @unchecked Sendable {
-    private let work: @Sendable () -> Void
-    private var thread = pthread_t()
-
-    init(_ work: @escaping @Sendable () -> Void) { self.work = work }
-
-    /// False when no thread could be made; `work` has not run then.
-    func start() -> Bool {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let status = pthread_create(&thread, nil, { context in
-            let reader = Unmanaged<ReaderThread>.fromOpaque(context!).takeRetainedValue()
-            reader.work()
-            return nil
-        }, context)
-        guard status == 0 else {
-            Unmanaged<ReaderThread>.fromOpaque(context).release()
-            return false
-        }
-        return true
-    }
-
-    func join() {
-        pthread_join(thread, nil)
     }
 }
 

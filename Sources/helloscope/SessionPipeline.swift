@@ -1,4 +1,5 @@
 import Foundation
+import HelloCapture
 import HelloFingerprint
 import HelloFlows
 
@@ -61,18 +62,9 @@ final class SessionPipeline: @unchecked Sendable {
     }
 
     private func startOutputThread() -> Bool {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let status = pthread_create(&thread, nil, { context in
-            let pipeline = Unmanaged<SessionPipeline>.fromOpaque(context!).takeRetainedValue()
-            pipeline.consume()
-            return nil
-        }, context)
-        guard status == 0 else {
-            Unmanaged<SessionPipeline>.fromOpaque(context).release()
-            return false
-        }
-        pthread_detach(thread)   // `finish` waits for the drain, not for the thread
+        let thread = WorkerThread { [self] in consume() }
+        guard thread.start() else { return false }
+        thread.detach()   // `finish` waits for the drain, not for the thread
         return true
     }
 
@@ -86,6 +78,8 @@ final class SessionPipeline: @unchecked Sendable {
     func append(_ session: borrowing SessionRecord) {
         sessionsSinceReview += 1
         guard threaded else {
+            // A copy only to hash into: without pending hashes the session goes as it is.
+            guard session.fingerprints.hashesPending else { return hub.accept(session) }
             var record = copy session
             record.fingerprints.finishHashes(scratch: fingerprintScratch)
             hub.accept(record)
