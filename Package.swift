@@ -68,7 +68,8 @@ let package = Package(
         .testTarget(name: "HelloSyslogTests",
                     dependencies: ["HelloSyslog", "HelloFlows", "HelloWire", "HelloFingerprint", "SyslogTestSupport"]),
         // Runs the built `helloscope` binary: `swift test` builds it with the tests.
-        .testTarget(name: "EndToEndTests", dependencies: ["SyslogTestSupport"]),
+        .testTarget(name: "EndToEndTests",
+                    dependencies: ["SyslogTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         // Also renders the bundled captures' report in headless Chromium (scripts/render-report.sh).
         .testTarget(name: "HelloReportTests", dependencies: ["HelloReport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["HelloFuzzing"], exclude: ["Corpus"]),

@@ -138,17 +138,20 @@ public struct SessionJSON {
     }
 
     private func writeFingerprints(_ session: SessionRecord, findings: [CipherFinding], _ out: inout JSONBytes) {
-        // The raw strings are written from the session's lists straight into the line.
+        // The raw strings are written from the session's lists straight into the line. A side
+        // whose lists were longer than the session keeps is hashed from its whole hello, so its
+        // shortened raw string would not hash to its fingerprint: null instead.
+        let client = !session.fingerprints.inputs.clientCut, server = !session.fingerprints.inputs.serverCut
         field("ja3", session.fingerprints.ja3, &out)
-        rawString("ja3_string", present: !session.fingerprints.ja3.isEmpty, session.fingerprints.inputs, &out) {
+        rawString("ja3_string", present: client && !session.fingerprints.ja3.isEmpty, session.fingerprints.inputs, &out) {
             FingerprintText.writeJA3($0, into: $1)
         }
         field("ja4", session.fingerprints.ja4, &out)
-        rawString("ja4_r", present: !session.fingerprints.ja4.isEmpty, session.fingerprints.inputs, &out) {
+        rawString("ja4_r", present: client && !session.fingerprints.ja4.isEmpty, session.fingerprints.inputs, &out) {
             FingerprintText.writeJA4Raw($0, into: $1).count
         }
         field("ja3s", session.fingerprints.ja3s, &out)
-        rawString("ja3s_string", present: !session.fingerprints.ja3s.isEmpty, session.fingerprints.inputs, &out) {
+        rawString("ja3s_string", present: server && !session.fingerprints.ja3s.isEmpty, session.fingerprints.inputs, &out) {
             FingerprintText.writeJA3S($0, into: $1)
         }
         if labels.isEmpty {

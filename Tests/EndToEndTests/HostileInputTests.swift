@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -192,6 +193,65 @@ import Testing
         #expect(sessions.count == 1)
         #expect(sessions.first?["version"] as? String == "TLSv1.1")
         #expect(counters["sessions"] == 1)
+    }
+
+    /// A hello with longer lists than a session keeps: a scanner offering 150 suites, or 75
+    /// extensions. The fingerprints must still be those of the whole hello (as tshark's), and
+    /// the raw strings, which could only be made of the kept part, are null: a shortened
+    /// `ja3_string` would not hash to the `ja3` beside it.
+    @Test mutating func oversizedHelloListsKeepWholeFingerprintsAndNoShortenedStrings() throws {
+        let serverHello = try RealHellos.from("ds-agent-4118.pcap", session: 3).serverHelloRecord
+        let shapes = [(ciphers: 10, extraExtensions: 0), (ciphers: 150, extraExtensions: 0), (ciphers: 10, extraExtensions: 70)]
+        var writer = PcapWriter()
+        var expected: [String] = []
+        for (index, shape) in shapes.enumerated() {
+            let (hello, ja3String) = Self.clientHello(ciphers: shape.ciphers, extraExtensions: shape.extraExtensions)
+            expected.append(ja3String)
+            session(&writer, port: UInt16(41000 + index), hellos: RealHellos(clientHello: hello, serverHello: serverHello))
+        }
+        let file = try writer.write("oversized-lists.pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (_, sessions, _) = try analyze(file)
+        try #require(sessions.count == 3)
+        func md5(_ text: String) -> String { Insecure.MD5.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined() }
+        for (index, session) in sessions.enumerated() {
+            #expect(session["ja3"] as? String == md5(expected[index]), "session \(index)")
+            let ja3s = try #require(session["ja3s_string"] as? String)
+            #expect(session["ja3s"] as? String == md5(ja3s))
+        }
+        #expect(sessions[0]["ja3_string"] as? String == expected[0])
+        #expect((sessions[0]["ja4_r"] as? String)?.hasPrefix("t13d100500_") == true)
+        for session in sessions[1...] {
+            #expect(session["ja3_string"] is NSNull)
+            #expect(session["ja4_r"] is NSNull)
+        }
+        // JA4 counts the whole lists (capped at 99 by its definition), not the kept ones.
+        #expect((sessions[1]["ja4"] as? String)?.hasPrefix("t13d990500_") == true)
+        #expect((sessions[2]["ja4"] as? String)?.hasPrefix("t13d107500_") == true)
+    }
+
+    /// A TLS 1.3 ClientHello with `ciphers` suites (the three TLS 1.3 ones first), SNI,
+    /// groups, point formats, signature algorithms, supported versions and `extraExtensions`
+    /// empty extensions of unassigned types; and its JA3 string.
+    static func clientHello(ciphers count: Int, extraExtensions: Int) -> (hello: [UInt8], ja3String: String) {
+        func be16(_ value: Int) -> [UInt8] { [UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
+        func ext(_ type: Int, _ body: [UInt8]) -> [UInt8] { be16(type) + be16(body.count) + body }
+        let ciphers = [0x1301, 0x1302, 0x1303] + (0 ..< count - 3).map { 0x0100 + $0 }
+        let name = Array("oversized.example".utf8)
+        let extensions: [(type: Int, body: [UInt8])] = [
+            (0, be16(name.count + 3) + [0] + be16(name.count) + name),
+            (10, be16(4) + be16(29) + be16(23)),
+            (11, [1, 0]),
+            (13, be16(4) + be16(0x0403) + be16(0x0804)),
+            (43, [4] + be16(0x0304) + be16(0x0303)),
+        ] + (0 ..< extraExtensions).map { (type: 0x1000 + $0, body: [UInt8]()) }
+        let extensionBytes = extensions.flatMap { ext($0.type, $0.body) }
+        var body = be16(0x0303) + [UInt8](repeating: 7, count: 32) + [0]
+        body += be16(ciphers.count * 2) + ciphers.flatMap(be16) + [1, 0] + be16(extensionBytes.count) + extensionBytes
+        let handshake = [1, 0] + be16(body.count) + body
+        let ja3 = ["771", ciphers.map(String.init).joined(separator: "-"),
+                   extensions.map { String($0.type) }.joined(separator: "-"), "29-23", "0"].joined(separator: ",")
+        return ([0x16, 3, 1] + be16(handshake.count) + handshake, ja3)
     }
 
     func peakResidentKiB(_ arguments: [String]) throws -> Int {
