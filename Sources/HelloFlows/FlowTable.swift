@@ -14,16 +14,18 @@ public enum DirectionPhase: UInt8, Sendable {
     case done        // nothing more to learn from this direction
 }
 
+/// The four-byte fields come first: mixed with the one-byte ones they padded this to 32
+/// bytes instead of 24, and every flow holds two.
 public struct DirectionState: Sendable {
-    public var phase = DirectionPhase.fresh
     public var nextSequence: UInt32 = 0
-    public var buffer: Int32 = -1
-    public var scannedBefore = false   // a scan already ran, so SSLv2 headers are no longer expected
     public var synSequence: UInt32 = 0
-    public var sawSyn = false
-    public var sawFin = false
+    public var buffer: Int32 = -1
     public var plaintextBytes: Int32 = 0
     public var segments: UInt16 = 0
+    public var phase = DirectionPhase.fresh
+    public var scannedBefore = false   // a scan already ran, so SSLv2 headers are no longer expected
+    public var sawSyn = false
+    public var sawFin = false
 
     public init() {}
 }
@@ -117,7 +119,7 @@ public struct FlowTable: ~Copyable {
     /// open the table is far larger than the caches, and that load is most of a packet's cost.
     @inline(__always)
     public func prefetch(_ key: FlowKey) {
-        // A 120-byte entry spans two or three cache lines: ask for all of them.
+        // An entry (104 bytes) spans two or three cache lines: ask for all of them.
         let entry = UnsafeRawPointer(entries + home(key))
         hs_prefetch_for_write(entry)
         hs_prefetch_for_write(entry + 64)
