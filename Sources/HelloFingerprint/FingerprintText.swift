@@ -1,58 +1,33 @@
 import Crypto
 import HelloWire
 
-/// A fixed-capacity list of 2-byte codes kept in a session (no heap).
-public struct CodeList<let capacity: Int>: Sendable {
-    public private(set) var count = 0
-    private var storage = InlineArray<capacity, UInt16>(repeating: 0)
-
-    public init() {}
-
-    /// Appends `value`; false (and nothing kept) when full.
-    @discardableResult
-    public mutating func append(_ value: UInt16) -> Bool {
-        guard count < capacity else { return false }
-        storage[count] = value
-        count += 1
-        return true
-    }
-
-    public subscript(index: Int) -> UInt16 { storage[index] }
-
-    /// The codes held, in place. Through the span: `storage[index]` in a loop copied the
-    /// whole storage for each element read (256 bytes per cipher, measured).
-    func withCodes<Result>(_ body: (UnsafeBufferPointer<UInt16>) -> Result) -> Result {
-        storage.span.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0 ..< count])) }
-    }
-
-    /// The codes ascending, `excluding` left out, into `sorted` (which holds `capacity`).
-    func sorted(excluding: (UInt16) -> Bool, into sorted: inout InlineArray<capacity, UInt16>) -> Int {
-        withCodes { codes in insertionSorted(codes, excluding: excluding, into: &sorted) }
-    }
-
-    private func insertionSorted(
-        _ codes: UnsafeBufferPointer<UInt16>, excluding: (UInt16) -> Bool, into sorted: inout InlineArray<capacity, UInt16>
-    ) -> Int {
-        var kept = 0
-        for value in codes where !excluding(value) {
-            var hole = kept
-            while hole > 0 && sorted[hole - 1] > value {
-                sorted[hole] = sorted[hole - 1]
-                hole -= 1
-            }
-            sorted[hole] = value
-            kept += 1
+/// `codes` ascending, `excluding` left out, into `sorted` (which must hold them all);
+/// returns how many were kept.
+func insertionSorted<let capacity: Int>(
+    _ codes: UnsafeBufferPointer<UInt16>, excluding: (UInt16) -> Bool, into sorted: inout InlineArray<capacity, UInt16>
+) -> Int {
+    var kept = 0
+    for value in codes where !excluding(value) {
+        var hole = kept
+        while hole > 0 && sorted[hole - 1] > value {
+            sorted[hole] = sorted[hole - 1]
+            hole -= 1
         }
-        return kept
+        sorted[hole] = value
+        kept += 1
     }
+    return kept
 }
 
 /// What JA3, JA4 and JA3S are made of, taken out of the hellos once (GREASE left out, wire
 /// order) and kept in the session instead of the strings: the strings are written from
 /// these when a session is output, and hashed from them (when the hello is read, or later
-/// on another thread). A list longer than its capacity is cut and `clientCut`/`serverCut`
-/// say so; that side's hashes are then taken from the whole hello (`JA3`/`JA4`/`JA3S`)
-/// while it is at hand, and only the written strings are shortened.
+/// on another thread). The lists share one store, one after another: a session slot holds
+/// 192 codes (384 bytes) instead of six lists each sized for its worst case (592 bytes),
+/// and every session waiting for its ServerHello holds one. A list longer than its own
+/// capacity, or client lists longer than 160 codes in all, are cut and `clientCut`/
+/// `serverCut` say so; that side's hashes are then taken from the whole hello
+/// (`JA3`/`JA4`/`JA3S`) while it is at hand, and its strings are not written.
 public struct FingerprintInputs: Sendable {
     public var hasClient = false
     public var hasServer = false
@@ -62,33 +37,88 @@ public struct FingerprintInputs: Sendable {
     public var clientVersion: UInt16 = 0          // ClientHello.legacy_version (JA3)
     public var ja4Version: UInt16 = 0             // the version JA4 names
     public var alpnCharacters: (UInt8, UInt8) = (0x30, 0x30)
-    public var ciphers = CodeList<128>()
-    public var extensions = CodeList<64>()
-    public var groups = CodeList<32>()
-    public var signatureAlgorithms = CodeList<32>()
-    public var pointFormats = CodeList<8>()
     public var serverVersion: UInt16 = 0
     public var serverCipher: UInt16 = 0
-    public var serverExtensions = CodeList<32>()
+    /// Where each list ends in `codes`; a list starts where the one before it ends.
+    private var ends = InlineArray<6, UInt8>(repeating: 0)
+    private var codes = InlineArray<192, UInt16>(repeating: 0)
+
+    /// The lists, in the order they are stored (and filled: the ClientHello's, then the ServerHello's).
+    public enum List: Int, Sendable {
+        case ciphers, extensions, groups, signatureAlgorithms, pointFormats, serverExtensions
+
+        /// The most codes the list keeps.
+        public var capacity: Int {
+            switch self {
+            case .ciphers: 128
+            case .extensions: 64
+            case .groups, .signatureAlgorithms, .serverExtensions: 32
+            case .pointFormats: 8
+            }
+        }
+    }
+
+    /// The most codes the ClientHello's lists keep together; the rest of the store is the server's.
+    public static let clientRoom = 160
 
     public init() {}
+
+    /// The codes of `list`, in place.
+    public func withCodes<Result>(_ list: List, _ body: (UnsafeBufferPointer<UInt16>) -> Result) -> Result {
+        let bounds = range(list)
+        return codes.span.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[bounds])) }
+    }
+
+    public func count(_ list: List) -> Int { range(list).count }
+
+    private func range(_ list: List) -> Range<Int> {
+        let index = list.rawValue
+        return (index == 0 ? 0 : Int(ends[index - 1])) ..< Int(ends[index])
+    }
+
+    /// Appends `value` to `list`, which must be the last list filled so far; false (and
+    /// nothing kept) when the list or its side's room is full. A ClientHello's lists after
+    /// a ServerHello's (a capture can show them in that order) would overwrite the server's:
+    /// they are not kept.
+    private mutating func append(_ value: UInt16, to list: List) -> Bool {
+        let bounds = range(list)
+        let isServer = list == .serverExtensions
+        let room = isServer ? codes.count : Self.clientRoom
+        guard bounds.count < list.capacity, bounds.upperBound < room,
+              isServer || count(.serverExtensions) == 0 else { return false }
+        codes[bounds.upperBound] = value
+        // The lists after this one are still empty: they start where it now ends.
+        for later in list.rawValue ..< ends.count { ends[later] = UInt8(bounds.upperBound + 1) }
+        return true
+    }
+
+    /// The suites the client offered (GREASE left out), for the cipher audit.
+    public var offeredSuites: [CipherSuite] { withCodes(.ciphers) { $0.map { CipherSuite($0) } } }
+
+    /// Takes only the offered suites, for the cipher audit, where `readClient` keeps no lists:
+    /// an SSLv2-format hello (it has no fingerprint), or fingerprints turned off.
+    public mutating func readSuites(_ hello: ClientHello, in span: borrowing RawSpan) {
+        CipherAudit.forEachOfferedSuite(hello: hello, in: span) { suite in
+            if !suite.isGREASE && !append(suite.rawValue, to: .ciphers) { clientCut = true }
+        }
+    }
 
     /// Takes a TLS-format ClientHello's lists; SSLv2-format hellos have no fingerprint.
     public mutating func readClient(_ hello: ClientHello, in span: borrowing RawSpan) {
         guard !hello.isSSLv2Format else { return }
         hasClient = true
         clientVersion = hello.legacyVersion.rawValue
-        if !Self.appendCodes(span, hello.cipherSuites, to: &ciphers) { clientCut = true }
+        if !appendCodes(span, hello.cipherSuites, to: .ciphers) { clientCut = true }
         var walk = ExtensionWalk(hello.extensions.all)
         var hasSupportedVersions = false
         while let type = walk.next(span) {
             if type == ExtensionType.supportedVersions { hasSupportedVersions = true }
-            if !isGREASE(type) && !extensions.append(type) { clientCut = true }
+            if !isGREASE(type) && !append(type, to: .extensions) { clientCut = true }
         }
-        if !Self.appendCodes(span, hello.extensions.supportedGroups, to: &groups) { clientCut = true }
-        if !Self.appendCodes(span, hello.extensions.signatureAlgorithms, to: &signatureAlgorithms) { clientCut = true }
+        if !appendCodes(span, hello.extensions.supportedGroups, to: .groups) { clientCut = true }
+        if !appendCodes(span, hello.extensions.signatureAlgorithms, to: .signatureAlgorithms) { clientCut = true }
         if let formats = hello.extensions.ecPointFormats {
-            for offset in formats where !pointFormats.append(UInt16(span.loadUInt8(offset))) { clientCut = true }
+            for offset in formats where !append(UInt16(span.loadUInt8(offset)), to: .pointFormats) { clientCut = true }
         }
         ja4Version = clientVersion
         if hasSupportedVersions, let list = hello.extensions.supportedVersions {
@@ -112,21 +142,19 @@ public struct FingerprintInputs: Sendable {
         serverCipher = hello.cipherSuite.rawValue
         var walk = ExtensionWalk(hello.extensions.all)
         while let type = walk.next(span) {
-            if !isGREASE(type) && !serverExtensions.append(type) { serverCut = true }
+            if !isGREASE(type) && !append(type, to: .serverExtensions) { serverCut = true }
         }
     }
 
     /// Appends the non-GREASE codes of `range`; false if some did not fit.
-    private static func appendCodes<let capacity: Int>(
-        _ span: borrowing RawSpan, _ range: Range<Int>?, to list: inout CodeList<capacity>
-    ) -> Bool {
+    private mutating func appendCodes(_ span: borrowing RawSpan, _ range: Range<Int>?, to list: List) -> Bool {
         guard let range else { return true }
         var whole = true
         var offset = range.lowerBound
         while offset + 2 <= range.upperBound {
             let value = span.loadUInt16(offset)
             offset += 2
-            if !isGREASE(value) && !list.append(value) { whole = false }
+            if !isGREASE(value) && !append(value, to: list) { whole = false }
         }
         return whole
     }
@@ -160,13 +188,13 @@ public enum FingerprintText {
         var writer = TextWriter(out)
         writer.decimal(inputs.clientVersion)
         writer.byte(",")
-        writer.decimalList(inputs.ciphers)
+        inputs.withCodes(.ciphers) { writer.decimalList($0) }
         writer.byte(",")
-        writer.decimalList(inputs.extensions)
+        inputs.withCodes(.extensions) { writer.decimalList($0) }
         writer.byte(",")
-        writer.decimalList(inputs.groups)
+        inputs.withCodes(.groups) { writer.decimalList($0) }
         writer.byte(",")
-        writer.decimalList(inputs.pointFormats)
+        inputs.withCodes(.pointFormats) { writer.decimalList($0) }
         return writer.count
     }
 
@@ -177,7 +205,7 @@ public enum FingerprintText {
         writer.byte(",")
         writer.decimal(inputs.serverCipher)
         writer.byte(",")
-        writer.decimalList(inputs.serverExtensions)
+        inputs.withCodes(.serverExtensions) { writer.decimalList($0) }
         return writer.count
     }
 
@@ -187,18 +215,19 @@ public enum FingerprintText {
         _ inputs: borrowing FingerprintInputs, into out: UnsafeMutableBufferPointer<UInt8>
     ) -> (count: Int, prefix: Int, ciphers: Range<Int>, extensions: Range<Int>) {
         var sortedCiphers = InlineArray<128, UInt16>(repeating: 0)
-        let cipherCount = inputs.ciphers.sorted(excluding: { _ in false }, into: &sortedCiphers)
+        let cipherCount = inputs.withCodes(.ciphers) { insertionSorted($0, excluding: { _ in false }, into: &sortedCiphers) }
         var sortedExtensions = InlineArray<64, UInt16>(repeating: 0)
-        let extensionCount = inputs.extensions.sorted(
-            excluding: { $0 == ExtensionType.serverName || $0 == ExtensionType.applicationLayerProtocolNegotiation },
-            into: &sortedExtensions)
-        let hasServerName = inputs.extensions.withCodes { $0.contains(ExtensionType.serverName) }
+        let extensionCount = inputs.withCodes(.extensions) {
+            insertionSorted($0, excluding: { $0 == ExtensionType.serverName || $0 == ExtensionType.applicationLayerProtocolNegotiation },
+                            into: &sortedExtensions)
+        }
+        let hasServerName = inputs.withCodes(.extensions) { $0.contains(ExtensionType.serverName) }
         var writer = TextWriter(out)
         writer.byte("t")
         writer.ascii(JA4.versionCode(inputs.ja4Version))
         writer.byte(hasServerName ? "d" : "i")
-        writer.twoDigits(min(inputs.ciphers.count, 99))
-        writer.twoDigits(min(inputs.extensions.count, 99))
+        writer.twoDigits(min(inputs.count(.ciphers), 99))
+        writer.twoDigits(min(inputs.count(.extensions), 99))
         writer.byte(inputs.alpnCharacters.0)
         writer.byte(inputs.alpnCharacters.1)
         let prefix = writer.count
@@ -215,7 +244,7 @@ public enum FingerprintText {
             if index > 0 { writer.byte(",") }
             writer.hex4(sortedExtensions[index])
         }
-        inputs.signatureAlgorithms.withCodes { codes in
+        inputs.withCodes(.signatureAlgorithms) { codes in
             for (index, code) in codes.enumerated() {
                 writer.byte(index == 0 ? "_" : ",")
                 writer.hex4(code)
@@ -406,12 +435,10 @@ struct TextWriter {
     }
 
     /// JA3's list form: decimal values joined by `-`.
-    mutating func decimalList<let capacity: Int>(_ list: borrowing CodeList<capacity>) {
-        list.withCodes { codes in
-            for (index, code) in codes.enumerated() {
-                if index > 0 { byte("-") }
-                decimal(code)
-            }
+    mutating func decimalList(_ codes: UnsafeBufferPointer<UInt16>) {
+        for (index, code) in codes.enumerated() {
+            if index > 0 { byte("-") }
+            decimal(code)
         }
     }
 }

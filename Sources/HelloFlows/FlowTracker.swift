@@ -454,11 +454,11 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
             record.pointee.clientSessionID.assign(span, hello.sessionID)
             if let name = hello.extensions.serverName { record.pointee.serverName.assign(span, name) }
             if let protocols = hello.extensions.applicationProtocols { record.pointee.alpnOffered.assign(span, protocols) }
-            CipherAudit.forEachOfferedSuite(hello: hello, in: span) { suite in
-                if !suite.isGREASE { record.pointee.offeredSuites.append(suite.rawValue) }
-            }
             if configuration.fingerprints {
-                fingerprintClient(hello, span, &record.pointee.fingerprints)
+                fingerprintClient(hello, span, &record.pointee.fingerprints)   // its lists hold the suites
+            }
+            if !configuration.fingerprints || sslv2 {
+                record.pointee.fingerprints.inputs.readSuites(hello, in: span)
             }
         } catch {
             counters.hellosMalformed += 1

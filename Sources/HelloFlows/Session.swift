@@ -99,24 +99,6 @@ public struct ShortBytes<let capacity: Int>: Sendable {
     }
 }
 
-/// Up to `capacity` cipher suites the client offered, in order (GREASE kept out), for the
-/// cipher audit when the session ends.
-public struct OfferedSuites: Sendable {
-    public static let capacity = 64
-    public private(set) var count = 0
-    private var storage = InlineArray<64, UInt16>(repeating: 0)
-
-    public init() {}
-
-    public mutating func append(_ suite: UInt16) {
-        guard count < Self.capacity else { return }
-        storage[count] = suite
-        count += 1
-    }
-
-    public var suites: [CipherSuite] { (0 ..< count).map { CipherSuite(storage[$0]) } }
-}
-
 /// Fingerprints of a session's hellos (JA3/JA3S per Salesforce, JA4 per FoxIO, BSD-3-Clause):
 /// the hashes, and the lists they were made from, from which the raw strings (`ja3_string`,
 /// `ja4_r`, `ja3s_string`) are written when the session is output. Empty when fingerprints
@@ -202,10 +184,13 @@ public struct SessionRecord: Sendable {
     public var roleIndex = 0
     public var roleListenerIsServer = true
     public var clientSessionID = ShortBytes<32>()
-    public var offeredSuites = OfferedSuites()
+    /// Also the client's offered suites (`offeredSuites`), kept even when fingerprints are off.
     public var fingerprints = SessionFingerprints()
 
     public init() {}
+
+    /// The suites the client offered, in order (GREASE left out; at most 128), for the cipher audit.
+    public var offeredSuites: [CipherSuite] { fingerprints.inputs.offeredSuites }
 
     public var hasClientHello: Bool { clientHello == .parsed }
     public var hasServerHello: Bool { serverHello == .parsed }

@@ -31,8 +31,8 @@ public struct SessionJSON {
     /// set for Deep Security endpoints). Runs once per session.
     public static func findings(_ session: SessionRecord, roles: RoleTable) -> [CipherFinding] {
         guard let version = session.negotiated, let cipher = session.cipher else { return [] }
-        let offered = session.offeredSuites   // captured alone: capturing the session would copy all of it
-        return CipherAudit.audit(version: version, suite: cipher, offered: { offered.suites },
+        let inputs = session.fingerprints.inputs   // captured alone: capturing the session would copy all of it
+        return CipherAudit.audit(version: version, suite: cipher, offered: { inputs.offeredSuites },
                                  deepSecurityEndpoint: session.roleIndex != roles.otherIndex)
     }
 

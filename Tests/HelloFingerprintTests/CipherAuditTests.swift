@@ -131,6 +131,12 @@ import Testing
         let offered = CipherAudit.offeredSuites(hello: hello, in: span).map(\.rawValue)
         #expect(offered == [0x39, 0x38, 0x35, 0x33, 0x32, 0x04, 0x05, 0x2f, 0x16, 0x13, 0xfeff, 0x0a,
                             0x15, 0x12, 0xfefe, 0x09, 0x64, 0x62, 0x03, 0x06])
+        // What a session keeps for the audit: the same suites, though such a hello has no fingerprint.
+        var inputs = FingerprintInputs()
+        inputs.readClient(hello, in: span)
+        #expect(inputs.offeredSuites.isEmpty)
+        inputs.readSuites(hello, in: span)
+        #expect(inputs.offeredSuites.map(\.rawValue) == offered)
     }
 
     /// Our Captures/ds-agent-4118.pcap session 0: TLS 1.0 client, server picks 0xc014.

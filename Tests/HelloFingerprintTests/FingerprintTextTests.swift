@@ -102,6 +102,50 @@ import Testing
         #expect(written.ja3String.count < full.count)
     }
 
+    /// The client's lists share 160 codes of room: within it the kept lists make the whole
+    /// strings; past it (though each list is within its own capacity) the side is cut, and
+    /// its hashes still come from the whole hello. The offered suites stay for the audit.
+    @Test(arguments: [(extraExtensions: 30, cut: false), (extraExtensions: 40, cut: true)])
+    func clientListsShareTheirRoom(_ shape: (extraExtensions: Int, cut: Bool)) throws {
+        let ciphers = (0 ..< 120).map { UInt16(0x0100 + $0) }
+        let extensions = [(UInt16(0x000a), list16([29, 23])), (UInt16(0x000d), list16([0x0403, 0x0804])), (UInt16(0x000b), [1, 0])]
+            + (0 ..< shape.extraExtensions).map { (UInt16(0x1000 + $0), [UInt8]()) }
+        let message = syntheticClientHello(version: 0x0303, ciphers: ciphers, extensions: extensions)
+        let span = message.span.bytes
+        var inputs = FingerprintInputs()
+        inputs.readClient(try ClientHello(decoding: span, body: 4 ..< message.count), in: span)
+        #expect(inputs.clientCut == shape.cut)
+        #expect(inputs.offeredSuites.map(\.rawValue) == ciphers)
+        let reference = try fingerprintClient(message)
+        let written = try write(client: message)
+        #expect(written.ja3 == reference.ja3?.ja3)
+        #expect(written.ja4 == reference.ja4?.ja4)
+        #expect((written.ja3String == reference.ja3?.ja3String) == !shape.cut)
+        #expect((written.ja4Raw == reference.ja4?.ja4Raw) == !shape.cut)
+    }
+
+    /// A capture can show a ServerHello before the ClientHello of its flow. The client's
+    /// lists, stored after it, would overwrite the server's: they are not kept (the client's
+    /// hashes then come from its hello), and JA3S stays that of the ServerHello.
+    @Test func clientListsAfterTheServersAreNotKept() throws {
+        let serverMessage = bytes(hex: Fixtures.dsAgentFrame48)
+        let serverSpan = serverMessage.span.bytes
+        let serverHello = try ServerHello(decoding: serverSpan, body: 4 ..< serverMessage.count)
+        let computed = JA3S(hello: serverHello, in: serverSpan)
+        let reference = try #require(computed)
+        let clientMessage = bytes(hex: Fixtures.dsAgentFrame46)
+        let clientSpan = clientMessage.span.bytes
+        var inputs = FingerprintInputs()
+        inputs.readServer(serverHello, in: serverSpan)
+        inputs.readClient(try ClientHello(decoding: clientSpan, body: 4 ..< clientMessage.count), in: clientSpan)
+        #expect(inputs.clientCut)
+        #expect(!inputs.serverCut)
+        var text = [UInt8](repeating: 0, count: 512)
+        let count = text.withUnsafeMutableBufferPointer { FingerprintText.writeJA3S(inputs, into: $0) }
+        #expect(String(decoding: text.prefix(count), as: UTF8.self) == reference.ja3sString)
+        #expect(reference.ja3sString.split(separator: ",").last?.contains("-") == true, "the ServerHello has extensions")
+    }
+
     /// Written into less room than it needs, a string is the first part of the whole one,
     /// cut anywhere (inside a number too), for every size of room.
     @Test(arguments: [Fixtures.tlsHandshakeFrame1, Fixtures.dsaasFrame20])
