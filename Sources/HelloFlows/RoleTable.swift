@@ -62,21 +62,33 @@ public struct RoleTable: Sendable {
 
     /// The first rule whose port is the server's (else the client's) and whose SNI
     /// patterns, if any, match. Runs once per session, not per packet.
-    public func classify(serverPort: UInt16, clientPort: UInt16, serverName: ShortBytes<255>) -> Match {
+    /// Runs once per session on the thread that follows the packets: the name is borrowed,
+    /// not copied, and lowercased only when a rule on the port has name patterns.
+    public func classify(serverPort: UInt16, clientPort: UInt16, serverName: borrowing ShortBytes<255>) -> Match {
         var lowered = InlineArray<255, UInt8>(repeating: 0)
-        for index in 0 ..< serverName.count { lowered[index] = serverName.lowercased(serverName[index]) }
-        return withUnsafeBytes(of: &lowered) { raw in
-            let name = UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[0 ..< serverName.count])
-            for listenerIsServer in [true, false] {
-                let port = listenerIsServer ? serverPort : clientPort
-                for index in 0 ..< otherIndex where rules[index].port == port {
-                    if patterns[index].isEmpty || patterns[index].contains(where: { Self.glob($0, name) }) {
-                        return Match(index: index, listenerIsServer: listenerIsServer)
+        var isLowered = false
+        let count = serverName.count
+        for listenerIsServer in [true, false] {
+            let port = listenerIsServer ? serverPort : clientPort
+            for index in 0 ..< otherIndex where rules[index].port == port {
+                if patterns[index].isEmpty { return Match(index: index, listenerIsServer: listenerIsServer) }
+                if !isLowered {
+                    serverName.withBytes { name in
+                        for offset in 0 ..< name.count {
+                            let byte = name[offset]
+                            lowered[offset] = byte >= 65 && byte <= 90 ? byte + 32 : byte
+                        }
                     }
+                    isLowered = true
                 }
+                let matched = withUnsafeBytes(of: &lowered) { raw in
+                    let name = UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[0 ..< count])
+                    return patterns[index].contains { Self.glob($0, name) }
+                }
+                if matched { return Match(index: index, listenerIsServer: listenerIsServer) }
             }
-            return Match(index: otherIndex, listenerIsServer: true)
         }
+        return Match(index: otherIndex, listenerIsServer: true)
     }
 
     static func glob(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
