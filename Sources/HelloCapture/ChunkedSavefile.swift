@@ -277,13 +277,16 @@ private final class PacketRing<Prepared: Sendable & BitwiseCopyable>: @unchecked
     init(capacity: Int) {
         precondition(capacity > 0 && capacity & (capacity - 1) == 0)
         packets = .allocate(capacity: capacity)
-        prepared = .allocate(capacity: capacity)
+        // Cache-line aligned: a decoded segment is one line, so each entry is read and
+        // written as one, not two.
+        prepared = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Prepared>.stride, alignment: 64)
+            .bindMemory(to: Prepared.self, capacity: capacity)
         mask = capacity - 1
     }
 
     deinit {
         packets.deallocate()
-        prepared.deallocate()
+        UnsafeMutableRawPointer(prepared).deallocate()
     }
 
     /// Producer side.

@@ -91,15 +91,17 @@ public struct TCPSegment: Sendable, BitwiseCopyable {
     public var destinationPort: UInt16 = 0
     public var sequence: UInt32 = 0
     public var acknowledgment: UInt32 = 0
-    public var flags = TCPFlags()
-    /// The payload's byte range in the frame. Kept as two integers: `Range` is not
-    /// `BitwiseCopyable`, and a decoded segment crosses threads as plain bytes.
+    /// The payload's byte range in the frame. Kept as two 32-bit integers: `Range` is not
+    /// `BitwiseCopyable`, and a decoded segment crosses threads as plain bytes, in a ring
+    /// entry of one cache line (64 bytes; with `Int` bounds it was 74, and every entry the
+    /// reader wrote and the tracker read spanned two). Frames are at most 256 KiB.
     public var payload: Range<Int> {
-        get { payloadStart ..< payloadEnd }
-        set { (payloadStart, payloadEnd) = (newValue.lowerBound, newValue.upperBound) }
+        get { Int(payloadStart) ..< Int(payloadEnd) }
+        set { (payloadStart, payloadEnd) = (UInt32(newValue.lowerBound), UInt32(newValue.upperBound)) }
     }
-    private var payloadStart = 0
-    private var payloadEnd = 0
+    private var payloadStart: UInt32 = 0
+    private var payloadEnd: UInt32 = 0
+    public var flags = TCPFlags()
     /// The capture's snap length cut this segment's payload short.
     public var payloadCut = false
     public var isIPv6 = false
