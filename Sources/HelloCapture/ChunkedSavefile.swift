@@ -276,16 +276,17 @@ private final class PacketRing<Prepared: Sendable & BitwiseCopyable>: @unchecked
 
     init(capacity: Int) {
         precondition(capacity > 0 && capacity & (capacity - 1) == 0)
-        packets = .allocate(capacity: capacity)
-        // Cache-line aligned: a decoded segment is one line, so each entry is read and
-        // written as one, not two.
+        // Cache-line aligned: a decoded segment is one line and a packet half of one, so each
+        // entry is read and written as one line, not two.
+        packets = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<CapturedPacket>.stride, alignment: 64)
+            .bindMemory(to: CapturedPacket.self, capacity: capacity)
         prepared = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Prepared>.stride, alignment: 64)
             .bindMemory(to: Prepared.self, capacity: capacity)
         mask = capacity - 1
     }
 
     deinit {
-        packets.deallocate()
+        UnsafeMutableRawPointer(packets).deallocate()
         UnsafeMutableRawPointer(prepared).deallocate()
     }
 
