@@ -276,13 +276,16 @@ private final class PacketRing<Prepared: Sendable & BitwiseCopyable>: @unchecked
 
     init(capacity: Int) {
         precondition(capacity > 0 && capacity & (capacity - 1) == 0)
-        // Cache-line aligned: a decoded segment is one line and a packet half of one, so each
-        // entry is read and written as one line, not two.
-        packets = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<CapturedPacket>.stride, alignment: 64)
-            .bindMemory(to: CapturedPacket.self, capacity: capacity)
-        prepared = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Prepared>.stride, alignment: 64)
-            .bindMemory(to: Prepared.self, capacity: capacity)
+        packets = Self.lineAligned(CapturedPacket.self, capacity)
+        prepared = Self.lineAligned(Prepared.self, capacity)
         mask = capacity - 1
+    }
+
+    /// Cache-line aligned: a decoded segment is one line and a packet half of one, so each
+    /// entry is read and written as one line, not two.
+    private static func lineAligned<Element>(_: Element.Type, _ count: Int) -> UnsafeMutablePointer<Element> {
+        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Element>.stride, alignment: 64)
+            .bindMemory(to: Element.self, capacity: count)
     }
 
     deinit {

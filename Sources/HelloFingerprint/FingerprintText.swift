@@ -31,7 +31,7 @@ func insertionSorted<let capacity: Int>(
 public struct FingerprintInputs: Sendable {
     public var hasClient = false
     public var hasServer = false
-    /// A client list or the server's extension list was longer than its capacity.
+    /// Not all of that side's codes were kept (see above): its strings cannot be written.
     public var clientCut = false
     public var serverCut = false
     public var clientVersion: UInt16 = 0          // ClientHello.legacy_version (JA3)

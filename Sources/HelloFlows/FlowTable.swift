@@ -119,7 +119,7 @@ public struct FlowTable: ~Copyable {
     /// open the table is far larger than the caches, and that load is most of a packet's cost.
     @inline(__always)
     public func prefetch(_ key: FlowKey) {
-        // An entry (104 bytes) spans two or three cache lines: ask for all of them.
+        // An entry spans two or three cache lines: ask for all of them.
         let entry = UnsafeRawPointer(entries + home(key))
         hs_prefetch_for_write(entry)
         hs_prefetch_for_write(entry + 64)

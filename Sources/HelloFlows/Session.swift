@@ -184,13 +184,10 @@ public struct SessionRecord: Sendable {
     public var roleIndex = 0
     public var roleListenerIsServer = true
     public var clientSessionID = ShortBytes<32>()
-    /// Also the client's offered suites (`offeredSuites`), kept even when fingerprints are off.
+    /// Also the client's offered suites (`inputs.offeredSuites`), kept even when fingerprints are off.
     public var fingerprints = SessionFingerprints()
 
     public init() {}
-
-    /// The suites the client offered, in order (GREASE left out; at most 128), for the cipher audit.
-    public var offeredSuites: [CipherSuite] { fingerprints.inputs.offeredSuites }
 
     public var hasClientHello: Bool { clientHello == .parsed }
     public var hasServerHello: Bool { serverHello == .parsed }
