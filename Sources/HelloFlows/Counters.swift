@@ -25,6 +25,8 @@ public struct Counters: Sendable, Equatable {
     public var hellosOverBound = 0         // claimed more than the reassembly bound
     public var hellosIncompleteGap = 0     // the stream had a hole we never saw filled
     public var extensionsMalformed = 0
+    /// Hellos with longer fingerprint lists than a session keeps: hashed whole, raw strings null.
+    public var fingerprintListsCut = 0
     public var alertsBeforeServerHello = 0
 
     public var reassemblyStarted = 0       // hellos that needed the copy (split or reordered)
@@ -62,6 +64,7 @@ public struct Counters: Sendable, Equatable {
         sum.hellosOverBound += other.hellosOverBound
         sum.hellosIncompleteGap += other.hellosIncompleteGap
         sum.extensionsMalformed += other.extensionsMalformed
+        sum.fingerprintListsCut += other.fingerprintListsCut
         sum.alertsBeforeServerHello += other.alertsBeforeServerHello
         sum.reassemblyStarted += other.reassemblyStarted
         sum.reassemblyPoolExhausted += other.reassemblyPoolExhausted
@@ -97,7 +100,8 @@ public struct Counters: Sendable, Equatable {
             ("server_hellos_seen", serverHellosSeen), ("server_hellos_parsed", serverHellosParsed),
             ("hello_retry_requests", helloRetryRequests), ("hellos_malformed", hellosMalformed),
             ("hellos_over_reassembly_bound", hellosOverBound), ("hellos_incomplete_gap", hellosIncompleteGap),
-            ("extensions_malformed", extensionsMalformed), ("alerts_before_server_hello", alertsBeforeServerHello),
+            ("extensions_malformed", extensionsMalformed), ("fingerprint_lists_cut", fingerprintListsCut),
+            ("alerts_before_server_hello", alertsBeforeServerHello),
             ("reassembly_started", reassemblyStarted), ("reassembly_pool_exhausted", reassemblyPoolExhausted),
             ("session_slots_exhausted", sessionSlotsExhausted), ("sessions_evicted_for_slots", sessionsEvictedForSlots),
             ("segments_out_of_order", segmentsOutOfOrder), ("segments_retransmitted", segmentsRetransmitted),

@@ -456,6 +456,7 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
             if let protocols = hello.extensions.applicationProtocols { record.pointee.alpnOffered.assign(span, protocols) }
             if configuration.fingerprints {
                 fingerprintClient(hello, span, &record.pointee.fingerprints)   // its lists hold the suites
+                if record.pointee.fingerprints.inputs.clientCut { counters.fingerprintListsCut += 1 }
             }
             if !configuration.fingerprints || sslv2 {
                 record.pointee.fingerprints.inputs.readSuites(hello, in: span)
@@ -526,6 +527,7 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
             record.pointee.cipher = sslv2 ? nil : hello.cipherSuite
             if configuration.fingerprints {
                 fingerprintServer(hello, span, &record.pointee.fingerprints)
+                if record.pointee.fingerprints.inputs.serverCut { counters.fingerprintListsCut += 1 }
             }
             if let protocols = hello.extensions.applicationProtocols, protocols.count > 1 {
                 let length = Int(span.loadUInt8(protocols.lowerBound))

@@ -211,8 +211,9 @@ import Testing
         }
         let file = try writer.write("oversized-lists.pcap")
         defer { try? FileManager.default.removeItem(at: file) }
-        let (_, sessions, _) = try analyze(file)
+        let (_, sessions, counters) = try analyze(file)
         try #require(sessions.count == 3)
+        #expect(counters["fingerprint_lists_cut"] == 2)
         func md5(_ text: String) -> String { Insecure.MD5.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined() }
         for (index, session) in sessions.enumerated() {
             #expect(session["ja3"] as? String == md5(expected[index]), "session \(index)")
