@@ -23,13 +23,16 @@ public struct TrackerConfiguration: Sendable {
 /// direction's hello (in place when it arrives whole and in order, else in a bounded
 /// reassembly buffer), pairs ClientHello with ServerHello or alert, and hands the session
 /// to `sink`. No I/O. After a flow's session is out, its packets cost a decode and a lookup.
-public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
+public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
     public var sink: Sink
     public var counters = Counters()
     public let configuration: TrackerConfiguration
     private var table: FlowTable
     private var reassembly: ReassemblyPool
     private var sessions: SessionPool
+    /// Slots the sink kept (`SessionSink.accept(inPlace:slot:)`) and has not given back: in
+    /// use, but not pending, so they do not count against `maximumPendingSessions`.
+    private var slotsWithSink = 0
     private let scanner: HandshakeScanner
     private let scratch: UnsafeMutableRawBufferPointer
     /// Where fingerprint strings are written to be hashed (never longer: their lists are bounded).
@@ -43,13 +46,15 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         reassembly = ReassemblyPool(
             slotSize: configuration.reassemblyBound,
             capacity: configuration.maximumReassemblyMemory / max(configuration.reassemblyBound, 1))
-        sessions = SessionPool(capacity: configuration.maximumPendingSessions)
+        sessions = SessionPool(capacity: configuration.maximumPendingSessions + self.sink.slotsKeptAtMost)
         scanner = HandshakeScanner(limit: configuration.reassemblyBound)
         scratch = .allocate(byteCount: configuration.reassemblyBound, alignment: 16)
         fingerprintScratch = .allocate(capacity: FingerprintText.scratchCapacity)
     }
 
     deinit {
+        // A slot still with the sink would be read after the pool is gone: `finish` first.
+        precondition(slotsWithSink == 0, "a FlowTracker's sink still holds session slots")
         scratch.deallocate()
         fingerprintScratch.deallocate()
     }
@@ -144,6 +149,8 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
                 slot -= 1
             }
         }
+        sink.drain()
+        slotsWithSink -= sink.returnSlots(to: &sessions)
     }
 
     @inline(__always)
@@ -392,7 +399,7 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         _ flow: UnsafeMutablePointer<FlowEntry>, clientIsLow: Bool, _ segment: borrowing TCPSegment, now: Int64
     ) -> UnsafeMutablePointer<SessionRecord>? {
         if flow.pointee.session >= 0 { return sessions.pointer(flow.pointee.session) }
-        guard let slot = sessions.take() ?? reclaimSessionSlot() else {
+        guard let slot = takeSessionSlot() ?? reclaimSessionSlot() else {
             counters.sessionSlotsExhausted += 1
             return nil
         }
@@ -413,6 +420,12 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         return record
     }
 
+    /// A free slot while fewer than `maximumPendingSessions` sessions are pending.
+    private mutating func takeSessionSlot() -> Int32? {
+        guard sessions.inUse - slotsWithSink < configuration.maximumPendingSessions else { return nil }
+        return sessions.take()
+    }
+
     /// The session pool is full: unanswered hellos must not keep every later handshake out
     /// until they idle out. Ends the least recently seen pending session (status `evicted`; its
     /// flow stays, finished, so no table entry moves) and hands back its slot.
@@ -420,7 +433,7 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         guard let victim = table.pendingSessionCandidate() else { return nil }
         counters.sessionsEvictedForSlots += 1
         emit(table.pointer(victim), status: .evicted)
-        return sessions.take()
+        return takeSessionSlot()
     }
 
     private mutating func onClientHello(
@@ -727,8 +740,11 @@ public struct FlowTracker<Sink: SessionSink & ~Copyable>: ~Copyable {
         configuration.policy.judge(&record.pointee)
         counters.sessions += 1
         if record.pointee.earlyTLS { counters.earlyTLSSessions += 1 }
-        sink.accept(record.pointee)
-        sessions.release(slot)
+        if sink.accept(inPlace: record, slot: slot) {
+            slotsWithSink += 1 - sink.returnSlots(to: &sessions)
+        } else {
+            sessions.release(slot)
+        }
         flow.pointee.session = -1
         flow.pointee.finished = true
         releaseBuffer(directionPointer(flow, fromLow: true))

@@ -43,7 +43,41 @@ public struct SessionPool: ~Copyable {
     public func pointer(_ slot: Int32) -> UnsafeMutablePointer<SessionRecord> { records + Int(slot) }
 }
 
-/// Where finished sessions go: JSON lines, the inventory, the summary, syslog.
-public protocol SessionSink: ~Copyable {
+/// Where finished sessions go (JSON lines, the inventory, the summary, syslog), taken where
+/// the tracker keeps them: in its session pool's slots.
+public protocol PooledSessionSink: ~Copyable {
+    /// Takes the session in the tracker's slot `slot` and says whether it keeps the slot. A
+    /// sink that hands sessions to another thread keeps the slot rather than copy a kilobyte
+    /// per session, and gives it back through `returnSlots`; until then the tracker does not
+    /// touch it.
+    mutating func accept(inPlace session: UnsafeMutablePointer<SessionRecord>, slot: Int32) -> Bool
+
+    /// Gives back to `pool` the slots kept by `accept(inPlace:slot:)` that the sink is done
+    /// with; returns how many.
+    mutating func returnSlots(to pool: inout SessionPool) -> Int
+
+    /// The most slots the sink keeps at once; the tracker's pool holds that many more.
+    var slotsKeptAtMost: Int { get }
+
+    /// The input has ended: returns once the sink is done with every session it was given,
+    /// so that `returnSlots` gives back every slot it kept (the pool goes with the tracker).
+    mutating func drain()
+}
+
+/// A sink that takes each session as a value, during the call, and keeps no slot.
+public protocol SessionSink: PooledSessionSink, ~Copyable {
     mutating func accept(_ session: borrowing SessionRecord)
+}
+
+extension SessionSink where Self: ~Copyable {
+    public mutating func accept(inPlace session: UnsafeMutablePointer<SessionRecord>, slot: Int32) -> Bool {
+        accept(session.pointee)
+        return false
+    }
+
+    public mutating func returnSlots(to pool: inout SessionPool) -> Int { 0 }
+
+    public var slotsKeptAtMost: Int { 0 }
+
+    public mutating func drain() {}
 }

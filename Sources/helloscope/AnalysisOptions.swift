@@ -222,6 +222,12 @@ final class OutputHub: @unchecked Sendable {
         }
     }
 
+    /// `accept` for a session in memory of its own (a pool slot): borrowing its `pointee`
+    /// through the pointer would copy it onto the stack first.
+    func accept(_ session: UnsafePointer<SessionRecord>) {
+        accept(session.pointee)
+    }
+
     func accept(_ session: borrowing SessionRecord) {
         lock.lock()
         defer { lock.unlock() }
@@ -335,6 +341,10 @@ final class OutputHub: @unchecked Sendable {
 struct HubSink: SessionSink {
     let hub: OutputHub
     func accept(_ session: borrowing SessionRecord) { hub.accept(session) }
+    func accept(inPlace session: UnsafeMutablePointer<SessionRecord>, slot: Int32) -> Bool {
+        hub.accept(session)
+        return false
+    }
 }
 
 func printError(_ text: String, terminator: String = "\n") {

@@ -57,8 +57,7 @@ struct Analyze: ParsableCommand {
                 printError("warning: " + warning)
             }
         }
-        tracker.finish(now: lastTimestamp)
-        pipeline.finish()
+        tracker.finish(now: lastTimestamp)   // and waits for the output thread (EvidenceSink.drain)
         evidence?.close()
         let status = hub.finish(counters: tracker.counters, inputs: files, warnings: warnings,
                                 extraSummary: evidence?.summaryLine ?? "")

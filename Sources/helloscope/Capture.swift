@@ -265,7 +265,7 @@ private func runWorker(handle: LiveCapture, configuration: TrackerConfiguration,
     state.finished.signal()
 }
 
-private func capture<Sink: SessionSink>(handle: LiveCapture, tracker: inout FlowTracker<Sink>, recorder: EvidenceRecorder?,
+private func capture<Sink: PooledSessionSink>(handle: LiveCapture, tracker: inout FlowTracker<Sink>, recorder: EvidenceRecorder?,
                                         hub: OutputHub, control: CaptureControl, state: WorkerState) {
     let decoder = FrameDecoder(linkType: LinkType(rawValue: handle.linkType))
     var lastPublish = DispatchTime.now().uptimeNanoseconds

@@ -215,13 +215,24 @@ final class EvidenceRecorder {
 
 /// The tracker's sink: each session to the hub (through the output thread when there is a
 /// pipeline), then, in packet order, to the evidence recorder.
-struct EvidenceSink: SessionSink {
+struct EvidenceSink: PooledSessionSink {
     let hub: OutputHub
     var pipeline: SessionPipeline?
     let recorder: EvidenceRecorder?
 
-    func accept(_ session: borrowing SessionRecord) {
-        if let pipeline { pipeline.append(session) } else { hub.accept(session) }
-        recorder?.sessionEnded(session)
+    /// The recorder first: once in the pipeline, the session is the output thread's.
+    func accept(inPlace session: UnsafeMutablePointer<SessionRecord>, slot: Int32) -> Bool {
+        recorder?.sessionEnded(session.pointee)
+        guard let pipeline else {
+            hub.accept(session)
+            return false
+        }
+        return pipeline.append(session, slot: slot)
     }
+
+    func returnSlots(to pool: inout SessionPool) -> Int { pipeline?.returnSlots(to: &pool) ?? 0 }
+
+    var slotsKeptAtMost: Int { pipeline == nil ? 0 : SessionPipeline.slotsKeptAtMost }
+
+    func drain() { pipeline?.finish() }
 }

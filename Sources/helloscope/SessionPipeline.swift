@@ -16,21 +16,33 @@ import HelloFlows
 /// that has waited `maximumDelay` goes out part full: from a pipe, a session's alert must not
 /// wait for 255 more sessions. A full pipeline makes the tracker wait: sessions are never
 /// dropped, and memory stays at `batchCount` batches.
+///
+/// A batch holds the sessions where the tracker left them, in its session pool's slots, not
+/// copies: copying a 1.2 KiB record twice per session (onto the stack for the sink, then into
+/// the batch) was a tenth of the tracking thread's time on a handshake-heavy capture. The
+/// pipeline keeps those slots until their batch is written, and the tracker gets them back
+/// (`returnSlots`) when it takes that batch up again to fill it.
 final class SessionPipeline: @unchecked Sendable {
     static let batchSize = 256
     static let batchCount = 4
     static let maximumDelay: TimeInterval = 0.1
     static let packetsPerSessionForThread = 32
+    /// Slots a batch keeps until the tracker fills it again: every batch's, at most.
+    static let slotsKeptAtMost = batchSize * batchCount
 
     private struct Batch {
-        let records: UnsafeMutablePointer<SessionRecord>
+        let records: UnsafeMutablePointer<UnsafeMutablePointer<SessionRecord>>
+        let slots: UnsafeMutablePointer<Int32>
+        /// Sessions in the batch; once written, slots the tracker has yet to get back.
         var count = 0
     }
 
     private let hub: OutputHub
     private let condition = NSCondition()
     // All guarded by `condition`.
-    private var filling: Batch
+    /// Nil after the output thread sent it out part full: the tracker takes up an empty
+    /// batch, so only the tracking thread ever takes slots out of one.
+    private var filling: Batch?
     private var ready: [Batch] = []
     private var empty: [Batch] = []
     private var closed = false
@@ -38,18 +50,19 @@ final class SessionPipeline: @unchecked Sendable {
     // Tracking thread only.
     private var threaded = false
     private var sessionsSinceReview = 0
+    /// Slots of written batches, for `returnSlots`.
+    private var returnable: [Int32] = []
     /// Where fingerprint strings are written to be hashed: the tracking thread's until the
     /// output thread starts, the output thread's after.
     private let fingerprintScratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: FingerprintText.scratchCapacity)
 
     init(hub: OutputHub) {
         self.hub = hub
-        let batches = (0 ..< Self.batchCount).map { _ in
-            Batch(records: .allocate(capacity: Self.batchSize))
+        empty = (0 ..< Self.batchCount).map { _ in
+            Batch(records: .allocate(capacity: Self.batchSize), slots: .allocate(capacity: Self.batchSize))
         }
-        filling = batches[0]
-        empty = Array(batches.dropFirst())
         ready.reserveCapacity(Self.batchCount)
+        returnable.reserveCapacity(Self.slotsKeptAtMost)
     }
 
     /// Tracking thread: `packets` packets went by since the last review; starts the output
@@ -69,42 +82,70 @@ final class SessionPipeline: @unchecked Sendable {
     }
 
     deinit {
-        for batch in empty + ready + [filling] { batch.records.deallocate() }
+        for batch in empty + ready + (filling.map { [$0] } ?? []) {
+            batch.records.deallocate()
+            batch.slots.deallocate()
+        }
         fingerprintScratch.deallocate()
     }
 
-    /// Tracking thread: hands `session` to the hub, or queues a copy for the output thread
-    /// (under a lock that is uncontended but for the moments that thread takes a batch).
-    func append(_ session: borrowing SessionRecord) {
+    /// Tracking thread: gives `session`, in the tracker's slot `slot`, to the hub, or queues
+    /// it for the output thread (under a lock that is uncontended but for the moments that
+    /// thread takes a batch). Returns whether the pipeline keeps the slot.
+    func append(_ session: UnsafeMutablePointer<SessionRecord>, slot: Int32) -> Bool {
         sessionsSinceReview += 1
         guard threaded else {
-            // A copy only to hash into: without pending hashes the session goes as it is.
-            guard session.fingerprints.hashesPending else { return hub.accept(session) }
-            var record = copy session
-            record.fingerprints.finishHashes(scratch: fingerprintScratch)
-            hub.accept(record)
-            return
+            // The tracker is done with the slot: hash in place.
+            session.pointee.fingerprints.finishHashes(scratch: fingerprintScratch)
+            hub.accept(session)
+            return false
         }
         condition.lock()
-        (filling.records + filling.count).initialize(to: copy session)
-        filling.count += 1
-        if filling.count == Self.batchSize {
-            ready.append(filling)
+        var batch = filling ?? takeEmptyLocked()
+        batch.records[batch.count] = session
+        batch.slots[batch.count] = slot
+        batch.count += 1
+        if batch.count == Self.batchSize {
+            ready.append(batch)
             condition.broadcast()
-            while empty.isEmpty { condition.wait() }
-            filling = empty.removeLast()
+            filling = nil   // the output thread must not also send it out while this one waits
+        } else {
+            filling = batch
         }
         condition.unlock()
+        return true
+    }
+
+    /// Tracking thread, holding the lock: an empty batch (waiting for one), whose written
+    /// sessions' slots go back to the tracker.
+    private func takeEmptyLocked() -> Batch {
+        while empty.isEmpty { condition.wait() }
+        var batch = empty.removeLast()
+        for index in 0 ..< batch.count { returnable.append(batch.slots[index]) }
+        batch.count = 0
+        return batch
+    }
+
+    /// Tracking thread: gives back the slots of written sessions; returns how many.
+    func returnSlots(to pool: inout SessionPool) -> Int {
+        let returned = returnable.count
+        for slot in returnable { pool.release(slot) }
+        returnable.removeAll(keepingCapacity: true)
+        return returned
     }
 
     /// Tracking thread, at the end of the input: waits until the output thread has given
-    /// every queued session to the hub.
+    /// every queued session to the hub; then `returnSlots` gives back every slot.
     func finish() {
         guard threaded else { return }
         condition.lock()
         closed = true
         condition.broadcast()
         while !drained { condition.wait() }
+        for index in empty.indices {
+            for slot in 0 ..< empty[index].count { returnable.append(empty[index].slots[slot]) }
+            empty[index].count = 0
+        }
         condition.unlock()
     }
 
@@ -112,23 +153,23 @@ final class SessionPipeline: @unchecked Sendable {
         condition.lock()
         while true {
             while ready.isEmpty && !closed {
-                if !condition.wait(until: Date(timeIntervalSinceNow: Self.maximumDelay)) && filling.count > 0 {
-                    ready.append(filling)
-                    filling = empty.removeLast()   // with nothing ready, the others are all empty
+                if !condition.wait(until: Date(timeIntervalSinceNow: Self.maximumDelay)), let part = filling, part.count > 0 {
+                    ready.append(part)
+                    filling = nil
                 }
             }
-            if ready.isEmpty && closed && filling.count > 0 {
-                ready.append(filling)
-                filling = empty.removeLast()
+            if ready.isEmpty && closed, let part = filling, part.count > 0 {
+                ready.append(part)
+                filling = nil
             }
             guard !ready.isEmpty else { break }
-            var batch = ready.removeFirst()
+            let batch = ready.removeFirst()
             condition.unlock()
             for index in 0 ..< batch.count {
-                batch.records[index].fingerprints.finishHashes(scratch: fingerprintScratch)
-                hub.accept(batch.records[index])
+                let session = batch.records[index]
+                session.pointee.fingerprints.finishHashes(scratch: fingerprintScratch)
+                hub.accept(session)
             }
-            batch.count = 0
             condition.lock()
             empty.append(batch)
             condition.broadcast()

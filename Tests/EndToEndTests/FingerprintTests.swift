@@ -64,16 +64,22 @@ import Testing
         #expect(other["ds_strong_cipher"] is NSNull)
     }
 
+    /// The four real hellos of `capture`, and their sessions as `analyze` writes them alone.
+    private func realHellosAlone() throws -> (alone: [[String: Any]], hellos: [RealHellos]) {
+        let alone = try Helloscope.jsonLines(try Helloscope.run(["analyze", "--quiet", "--json", "-", capture]).stdout)
+        try #require(alone.count == 4)
+        return (alone, try (0 ..< 4).map { try RealHellos.from("ds-agent-4118.pcap", session: $0) })
+    }
+
+    private let server: [UInt8] = [10, 216, 0, 1]
+
     /// `analyze` hashes fingerprints where it writes the session, and moves writing to an
     /// output thread (batches of 256) once sessions are frequent: here after the first 65 536
     /// packets, a session every three. Before and after the move, and across many batches,
     /// with the four real hellos taking turns, every session must come out once, in the order
     /// the sessions ended, with the fingerprints its hellos have when analyzed alone.
     @Test func fingerprintsAndOrderHoldAcrossManyOutputBatches() throws {
-        let alone = try Helloscope.jsonLines(try Helloscope.run(["analyze", "--quiet", "--json", "-", capture]).stdout)
-        try #require(alone.count == 4)
-        let hellos = try (0 ..< 4).map { try RealHellos.from("ds-agent-4118.pcap", session: $0) }
-        let server: [UInt8] = [10, 216, 0, 1]
+        let (alone, hellos) = try realHellosAlone()
         var writer = PcapWriter()
         let sessions = 24_000
         for index in 0 ..< sessions {
@@ -91,6 +97,42 @@ import Testing
             #expect(line["client"] as? String == "10.216.\(1 + index >> 8).\(index & 0xff)")
             for field in ["ja3", "ja3_string", "ja4", "ja4_r", "ja3s", "ja3s_string", "version"] {
                 #expect(line[field] as? String == alone[index % 4][field] as? String, "session \(index): \(field)")
+            }
+        }
+    }
+    /// Sessions still pending when the input ends come out as the tracker finishes, while the
+    /// output thread may still be writing: it holds them in the tracker's session slots, so
+    /// the tracker must wait for it before its pool goes. 22 000 answered hellos move output
+    /// to the thread; then 12 000 that no server answers end all at once at the end.
+    @Test func sessionsEndingWithTheInputAllComeOutFromTheOutputThread() throws {
+        let (alone, hellos) = try realHellosAlone()
+        var writer = PcapWriter()
+        let answered = 22_000, unanswered = 12_000
+        for index in 0 ..< answered + unanswered {
+            let client: [UInt8] = [10, index < answered ? 216 : 217, UInt8(1 + index >> 8), UInt8(index & 0xff)]
+            let pair = hellos[index % 4]
+            writer.append(TCPFrame.build(from: client, 40000, to: server, 4118, sequence: 99, flags: TCPFrame.syn))
+            writer.append(TCPFrame.build(from: client, 40000, to: server, 4118, sequence: 100, payload: pair.clientHello))
+            if index < answered {
+                writer.append(TCPFrame.build(from: server, 4118, to: client, 40000, sequence: 5000, payload: pair.serverHelloRecord))
+            }
+        }
+        let file = try writer.write("pending-at-end.pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try Helloscope.run(["analyze", "--quiet", "--json", "-", file.path])
+        #expect(result.status == 0)
+        let lines = try Helloscope.jsonLines(result.stdout)
+        #expect(lines.count == answered + unanswered)
+        let pending = lines.dropFirst(answered)
+        #expect(pending.allSatisfy { $0["status"] as? String == "no_server_hello" })
+        let clients = Set(pending.compactMap { $0["client"] as? String })
+        #expect(clients.count == unanswered && clients.allSatisfy { $0.hasPrefix("10.217.") })
+        for line in pending {
+            let client = try #require(line["client"] as? String)
+            let parts = client.split(separator: ".").compactMap { Int($0) }
+            let index = (parts[2] - 1) << 8 | parts[3]
+            for field in ["ja3", "ja3_string", "ja4", "ja4_r"] {
+                #expect(line[field] as? String == alone[index % 4][field] as? String, "\(client): \(field)")
             }
         }
     }
