@@ -44,7 +44,9 @@ reports() {
 
 address() {
     local started=$SECONDS
-    swift build --build-tests --sanitize=address --scratch-path .build-asan
+    # Called as `address || failed=1`, where `set -e` does not act: a failed build must end
+    # the run here, not leave the tests of an older build to pass.
+    swift build --build-tests --sanitize=address --scratch-path .build-asan || { echo "address: build failed" >&2; return 1; }
     local built=$SECONDS
     # HELLOSCOPE_SANITIZER: HostileInputTests' SYN flood then skips its RSS bound (the shadow
     # memory and quarantine are in it) and floods 200 000 flows instead of 1 000 000.
@@ -62,7 +64,9 @@ address() {
 
 thread() {
     local started=$SECONDS
-    swift build --build-tests --sanitize=thread --scratch-path .build-tsan
+    # Called as `thread || failed=1`, where `set -e` does not act: a failed build must end
+    # the run here, not leave the tests of an older build to pass.
+    swift build --build-tests --sanitize=thread --scratch-path .build-tsan || { echo "thread: build failed" >&2; return 1; }
     local built=$SECONDS
     local options="log_path=$logs/tsan:suppressions=$root/scripts/tsan.supp:print_suppressions=0:halt_on_error=0"
     local status=0
