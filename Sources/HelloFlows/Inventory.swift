@@ -1,3 +1,4 @@
+import CPrefetch
 import HelloFingerprint
 import HelloWire
 
@@ -137,6 +138,12 @@ public struct Inventory: Sendable {
     /// Past this many endpoints the arrays grow as usual: a reservation is address space,
     /// and a very high cap should not claim gigabytes of it up front.
     static let reservedEndpoints = 1 << 21
+
+    /// Starts loading what `add` will look up first for a session from `client`: `add` it
+    /// a session or so later.
+    public func prefetchClient(_ client: IPAddress) {
+        positions.prefetch(client, side: .client)
+    }
 
     /// `findings`: the cipher audit's finding names for this session (counted on both ends).
     public mutating func add(_ session: SessionRecord, findings: [String] = []) {
@@ -302,10 +309,19 @@ struct EndpointIndex {
         }
     }
 
-    private func hash(_ key: Inventory.Key) -> UInt64 {
-        var hash = (key.address.high ^ seed) &* 0xff51_afd7_ed55_8ccd
-        hash = (hash ^ (hash >> 32) ^ key.address.low) &* 0xc4ce_b9fe_1a85_ec53
-        hash = (hash ^ (hash >> 29) ^ (key.side == .client ? 1 : 2)) &* 0xff51_afd7_ed55_8ccd
+    /// Starts loading the slot where the probe for `address` on `side` begins: with many
+    /// endpoints that load is a cache miss per session.
+    func prefetch(_ address: IPAddress, side: Inventory.Side) {
+        let slot = Int(truncatingIfNeeded: hash(address, side)) & (slots.count - 1)
+        slots.withUnsafeBufferPointer { hs_prefetch_for_read($0.baseAddress! + slot) }
+    }
+
+    private func hash(_ key: Inventory.Key) -> UInt64 { hash(key.address, key.side) }
+
+    private func hash(_ address: IPAddress, _ side: Inventory.Side) -> UInt64 {
+        var hash = (address.high ^ seed) &* 0xff51_afd7_ed55_8ccd
+        hash = (hash ^ (hash >> 32) ^ address.low) &* 0xc4ce_b9fe_1a85_ec53
+        hash = (hash ^ (hash >> 29) ^ (side == .client ? 1 : 2)) &* 0xff51_afd7_ed55_8ccd
         return hash ^ (hash >> 32)
     }
 }

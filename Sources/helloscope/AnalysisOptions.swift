@@ -222,15 +222,16 @@ final class OutputHub: @unchecked Sendable {
         }
     }
 
-    /// `accept` for a session in memory of its own (a pool slot): borrowing its `pointee`
-    /// through the pointer would copy it onto the stack first.
-    func accept(_ session: UnsafePointer<SessionRecord>) {
-        accept(session.pointee)
+    /// `accept` for a session in memory of its own (a pool slot); `next`, the session to be
+    /// accepted after it, if known, so its inventory look-up can start loading now.
+    func accept(_ session: UnsafePointer<SessionRecord>, next: UnsafePointer<SessionRecord>? = nil) {
+        accept(session.pointee, nextClient: next?.pointee.client)
     }
 
-    func accept(_ session: borrowing SessionRecord) {
+    func accept(_ session: borrowing SessionRecord, nextClient: IPAddress? = nil) {
         lock.lock()
         defer { lock.unlock() }
+        if let nextClient { inventory.prefetchClient(nextClient) }
         sessions += 1
         let findings = SessionJSON.findings(session, roles: roles)
         if let json {

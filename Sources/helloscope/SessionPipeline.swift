@@ -168,7 +168,7 @@ final class SessionPipeline: @unchecked Sendable {
             for index in 0 ..< batch.count {
                 let session = batch.records[index]
                 session.pointee.fingerprints.finishHashes(scratch: fingerprintScratch)
-                hub.accept(session)
+                hub.accept(session, next: index + 1 < batch.count ? UnsafePointer(batch.records[index + 1]) : nil)
             }
             condition.lock()
             empty.append(batch)
