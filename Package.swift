@@ -60,7 +60,7 @@ let package = Package(
         // Frames and hellos built byte by byte from the RFCs, for the wire and flow tests.
         .target(name: "FrameTestSupport", dependencies: ["HelloWire"], path: "Tests/FrameTestSupport"),
         .testTarget(name: "HelloWireTests", dependencies: ["HelloWire", "FrameTestSupport"]),
-        .testTarget(name: "HelloFlowsTests", dependencies: ["HelloFlows", "HelloWire", "FrameTestSupport"]),
+        .testTarget(name: "HelloFlowsTests", dependencies: ["HelloFlows", "HelloFingerprint", "HelloWire", "FrameTestSupport"]),
         .testTarget(name: "HelloFingerprintTests", dependencies: ["HelloFingerprint", "HelloWire"]),
         // A throwaway rsyslogd on loopback and strict parsers for what it writes (RFC 5424,
         // RFC 3164, CEF, LEEF, JSON), for the syslog and end-to-end tests. Foundation only.

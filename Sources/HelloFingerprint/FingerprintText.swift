@@ -261,16 +261,18 @@ public enum FingerprintText {
         _ inputs: borrowing FingerprintInputs, hello: ClientHello, in span: borrowing RawSpan,
         scratch: UnsafeMutableBufferPointer<UInt8>, hash: UnsafeMutableBufferPointer<UInt8>
     ) -> Int {
-        ja3Hash(inputs, scratch: scratch, hash: hash) ?? JA3(hello: hello, in: span).map { copy($0.ja3, into: hash) } ?? 0
+        ja3Hash(inputs, scratch: scratch, hash: hash)?.digits ?? JA3(hello: hello, in: span).map { copy($0.ja3, into: hash) } ?? 0
     }
 
-    /// `ja3Hash` from the inputs alone, long after the hello: nil when they were cut.
+    /// `ja3Hash` from the inputs alone, long after the hello: nil when they were cut. The
+    /// string hashed stays at the start of `scratch`, `text` bytes long.
     public static func ja3Hash(
         _ inputs: borrowing FingerprintInputs, scratch: UnsafeMutableBufferPointer<UInt8>, hash: UnsafeMutableBufferPointer<UInt8>
-    ) -> Int? {
-        guard inputs.hasClient else { return 0 }
+    ) -> (digits: Int, text: Int)? {
+        guard inputs.hasClient else { return (0, 0) }
         guard !inputs.clientCut else { return nil }
-        return md5Hex(scratch, writeJA3(inputs, into: scratch), into: hash)
+        let text = writeJA3(inputs, into: scratch)
+        return (md5Hex(scratch, text, into: hash), text)
     }
 
     /// JA4 (36 characters) into `ja4`; returns the count written, 0 without a ClientHello.
@@ -278,23 +280,24 @@ public enum FingerprintText {
         _ inputs: borrowing FingerprintInputs, hello: ClientHello, in span: borrowing RawSpan,
         scratch: UnsafeMutableBufferPointer<UInt8>, ja4 out: UnsafeMutableBufferPointer<UInt8>
     ) -> Int {
-        ja4(inputs, scratch: scratch, ja4: out) ?? JA4(hello: hello, in: span).map { copy($0.ja4, into: out) } ?? 0
+        ja4(inputs, scratch: scratch, ja4: out)?.count ?? JA4(hello: hello, in: span).map { copy($0.ja4, into: out) } ?? 0
     }
 
-    /// `ja4` from the inputs alone, long after the hello: nil when they were cut.
+    /// `ja4` from the inputs alone, long after the hello: nil when they were cut. JA4_r, which
+    /// it is made from, stays at the start of `scratch`, `raw` bytes long.
     public static func ja4(
         _ inputs: borrowing FingerprintInputs, scratch: UnsafeMutableBufferPointer<UInt8>, ja4: UnsafeMutableBufferPointer<UInt8>
-    ) -> Int? {
-        guard inputs.hasClient else { return 0 }
+    ) -> (count: Int, raw: Int)? {
+        guard inputs.hasClient else { return (0, 0) }
         guard !inputs.clientCut else { return nil }
         let raw = writeJA4Raw(inputs, into: scratch)
-        guard ja4.count >= raw.prefix + 26 else { return 0 }
+        guard ja4.count >= raw.prefix + 26 else { return (0, raw.count) }
         for index in 0 ..< raw.prefix { ja4[index] = scratch[index] }
         ja4[raw.prefix] = UInt8(ascii: "_")
         writeHash12(scratch, raw.ciphers, into: UnsafeMutableBufferPointer(rebasing: ja4[raw.prefix + 1 ..< raw.prefix + 13]))
         ja4[raw.prefix + 13] = UInt8(ascii: "_")
         writeHash12(scratch, raw.extensions, into: UnsafeMutableBufferPointer(rebasing: ja4[raw.prefix + 14 ..< raw.prefix + 26]))
-        return raw.prefix + 26
+        return (raw.prefix + 26, raw.count)
     }
 
     /// JA3S (32 hex digits) into `hash`; returns the digits written, 0 without a TLS ServerHello.
@@ -302,16 +305,18 @@ public enum FingerprintText {
         _ inputs: borrowing FingerprintInputs, hello: ServerHello, in span: borrowing RawSpan,
         scratch: UnsafeMutableBufferPointer<UInt8>, hash: UnsafeMutableBufferPointer<UInt8>
     ) -> Int {
-        ja3sHash(inputs, scratch: scratch, hash: hash) ?? JA3S(hello: hello, in: span).map { copy($0.ja3s, into: hash) } ?? 0
+        ja3sHash(inputs, scratch: scratch, hash: hash)?.digits ?? JA3S(hello: hello, in: span).map { copy($0.ja3s, into: hash) } ?? 0
     }
 
-    /// `ja3sHash` from the inputs alone, long after the hello: nil when they were cut.
+    /// `ja3sHash` from the inputs alone, long after the hello: nil when they were cut. The
+    /// string hashed stays at the start of `scratch`, `text` bytes long.
     public static func ja3sHash(
         _ inputs: borrowing FingerprintInputs, scratch: UnsafeMutableBufferPointer<UInt8>, hash: UnsafeMutableBufferPointer<UInt8>
-    ) -> Int? {
-        guard inputs.hasServer else { return 0 }
+    ) -> (digits: Int, text: Int)? {
+        guard inputs.hasServer else { return (0, 0) }
         guard !inputs.serverCut else { return nil }
-        return md5Hex(scratch, writeJA3S(inputs, into: scratch), into: hash)
+        let text = writeJA3S(inputs, into: scratch)
+        return (md5Hex(scratch, text, into: hash), text)
     }
 
     /// MD5 of the first `count` bytes of `text` as hex into `hash`; returns the digits written.

@@ -116,23 +116,61 @@ public struct SessionFingerprints: Sendable {
 
     /// Hashes what the tracker left for later, from the kept lists: on an output thread this
     /// takes the hashing off the thread that follows the packets. A side whose lists were cut
-    /// was hashed from its hello already.
-    public mutating func finishHashes(scratch: UnsafeMutableBufferPointer<UInt8>) {
-        guard hashesPending else { return }
+    /// was hashed from its hello already. Given `renderedScratchCapacity` of scratch, each raw
+    /// string hashed keeps a part of its own and is returned, for the writer to copy rather
+    /// than write again.
+    @discardableResult
+    public mutating func finishHashes(scratch: UnsafeMutableBufferPointer<UInt8>) -> RenderedFingerprints {
+        var rendered = RenderedFingerprints()
+        guard hashesPending else { return rendered }
         hashesPending = false
+        let part = FingerprintText.scratchCapacity
+        let apart = scratch.count >= Self.renderedScratchCapacity
+        let ja3Text = apart ? UnsafeMutableBufferPointer(rebasing: scratch[0 ..< part]) : scratch
+        let ja4Text = apart ? UnsafeMutableBufferPointer(rebasing: scratch[part ..< 2 * part]) : scratch
+        let ja3sText = apart ? UnsafeMutableBufferPointer(rebasing: scratch[2 * part ..< 3 * part]) : scratch
+        func kept(_ text: UnsafeMutableBufferPointer<UInt8>, _ count: Int) -> UnsafeBufferPointer<UInt8>? {
+            apart && count > 0 ? UnsafeBufferPointer(rebasing: text[0 ..< count]) : nil
+        }
         if ja3.isEmpty && ja4.isEmpty {
             var ja3 = ShortBytes<32>(), ja4 = ShortBytes<40>()
-            ja3.write { FingerprintText.ja3Hash(inputs, scratch: scratch, hash: $0) ?? 0 }
-            ja4.write { FingerprintText.ja4(inputs, scratch: scratch, ja4: $0) ?? 0 }
+            ja3.write { hash in
+                guard let made = FingerprintText.ja3Hash(inputs, scratch: ja3Text, hash: hash) else { return 0 }
+                rendered.ja3String = kept(ja3Text, made.text)
+                return made.digits
+            }
+            ja4.write { out in
+                guard let made = FingerprintText.ja4(inputs, scratch: ja4Text, ja4: out) else { return 0 }
+                rendered.ja4Raw = kept(ja4Text, made.raw)
+                return made.count
+            }
             self.ja3 = ja3
             self.ja4 = ja4
         }
         if ja3s.isEmpty {
             var ja3s = ShortBytes<32>()
-            ja3s.write { FingerprintText.ja3sHash(inputs, scratch: scratch, hash: $0) ?? 0 }
+            ja3s.write { hash in
+                guard let made = FingerprintText.ja3sHash(inputs, scratch: ja3sText, hash: hash) else { return 0 }
+                rendered.ja3sString = kept(ja3sText, made.text)
+                return made.digits
+            }
             self.ja3s = ja3s
         }
+        return rendered
     }
+
+    /// Scratch for `finishHashes` to keep all three raw strings.
+    public static let renderedScratchCapacity = 3 * FingerprintText.scratchCapacity
+}
+
+/// The raw strings (`ja3_string`, `ja4_r`, `ja3s_string`) that `SessionFingerprints.finishHashes`
+/// wrote to hash them, where it left them: in its scratch, valid until that is written again.
+public struct RenderedFingerprints {
+    public var ja3String: UnsafeBufferPointer<UInt8>?
+    public var ja4Raw: UnsafeBufferPointer<UInt8>?
+    public var ja3sString: UnsafeBufferPointer<UInt8>?
+
+    public init() {}
 }
 
 /// One TLS session: what each side's hello said and how the handshake ended. A value

@@ -37,8 +37,11 @@ public struct SessionJSON {
     }
 
     /// `findings`: the session's cipher audit (`findings(_:roles:)`), computed once by the caller
-    /// because the inventory and summary count it too.
-    public func write(_ session: SessionRecord, findings: [CipherFinding], into out: inout JSONBytes) {
+    /// because the inventory and summary count it too. `rendered`: raw fingerprint strings
+    /// already written out when the hashes were made (`SessionFingerprints.finishHashes`), copied
+    /// instead of written again.
+    public func write(_ session: SessionRecord, findings: [CipherFinding], rendered: RenderedFingerprints = RenderedFingerprints(),
+                      into out: inout JSONBytes) {
         out.beginObject()
         out.timestamp("ts", nanos: session.firstSeenNanos)
         out.address("client", session.client)
@@ -106,7 +109,7 @@ public struct SessionJSON {
             out.null("cipher")
             out.null("cipher_code")
         }
-        writeFingerprints(session, findings: findings, &out)
+        writeFingerprints(session, findings: findings, rendered: rendered, &out)
         out.bool("hello_retry", session.helloRetry)
         out.bool("resumed", session.resumed)
         if let alert = session.alert {
@@ -129,29 +132,33 @@ public struct SessionJSON {
     /// `key`: the string `write` makes of `inputs` straight into the line (returning its
     /// length), or null. The inputs are a parameter, not captured: a closure capturing the
     /// session copied all of it, three times per line.
-    private func rawString(_ key: StaticString, present: Bool, _ inputs: borrowing FingerprintInputs, _ out: inout JSONBytes,
-                           _ write: (borrowing FingerprintInputs, UnsafeMutableBufferPointer<UInt8>) -> Int) {
+    private func rawString(_ key: StaticString, present: Bool, _ inputs: borrowing FingerprintInputs, rendered: UnsafeBufferPointer<UInt8>?,
+                           _ out: inout JSONBytes, _ write: (borrowing FingerprintInputs, UnsafeMutableBufferPointer<UInt8>) -> Int) {
         guard present else { return out.null(key) }
         out.key(key)
         let room = out.beginString(room: Self.rawStringRoom)
-        out.endString(written: write(inputs, room))
+        guard let rendered, let start = rendered.baseAddress, rendered.count <= room.count else {
+            return out.endString(written: write(inputs, room))
+        }
+        room.baseAddress!.update(from: start, count: rendered.count)
+        out.endString(written: rendered.count)
     }
 
-    private func writeFingerprints(_ session: SessionRecord, findings: [CipherFinding], _ out: inout JSONBytes) {
+    private func writeFingerprints(_ session: SessionRecord, findings: [CipherFinding], rendered: RenderedFingerprints, _ out: inout JSONBytes) {
         // The raw strings are written from the session's lists straight into the line. A side
         // whose lists were longer than the session keeps is hashed from its whole hello, so its
         // shortened raw string would not hash to its fingerprint: null instead.
         let client = !session.fingerprints.inputs.clientCut, server = !session.fingerprints.inputs.serverCut
         field("ja3", session.fingerprints.ja3, &out)
-        rawString("ja3_string", present: client && !session.fingerprints.ja3.isEmpty, session.fingerprints.inputs, &out) {
+        rawString("ja3_string", present: client && !session.fingerprints.ja3.isEmpty, session.fingerprints.inputs, rendered: rendered.ja3String, &out) {
             FingerprintText.writeJA3($0, into: $1)
         }
         field("ja4", session.fingerprints.ja4, &out)
-        rawString("ja4_r", present: client && !session.fingerprints.ja4.isEmpty, session.fingerprints.inputs, &out) {
+        rawString("ja4_r", present: client && !session.fingerprints.ja4.isEmpty, session.fingerprints.inputs, rendered: rendered.ja4Raw, &out) {
             FingerprintText.writeJA4Raw($0, into: $1).count
         }
         field("ja3s", session.fingerprints.ja3s, &out)
-        rawString("ja3s_string", present: server && !session.fingerprints.ja3s.isEmpty, session.fingerprints.inputs, &out) {
+        rawString("ja3s_string", present: server && !session.fingerprints.ja3s.isEmpty, session.fingerprints.inputs, rendered: rendered.ja3sString, &out) {
             FingerprintText.writeJA3S($0, into: $1)
         }
         if labels.isEmpty {

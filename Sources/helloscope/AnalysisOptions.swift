@@ -224,18 +224,20 @@ final class OutputHub: @unchecked Sendable {
 
     /// `accept` for a session in memory of its own (a pool slot); `next`, the session to be
     /// accepted after it, if known, so its inventory look-up can start loading now.
-    func accept(_ session: UnsafePointer<SessionRecord>, next: UnsafePointer<SessionRecord>? = nil) {
-        accept(session.pointee, nextClient: next?.pointee.client)
+    /// `rendered`: the raw fingerprint strings `finishHashes` left, for the JSON line to copy.
+    func accept(_ session: UnsafePointer<SessionRecord>, rendered: RenderedFingerprints = RenderedFingerprints(),
+                next: UnsafePointer<SessionRecord>? = nil) {
+        accept(session.pointee, rendered: rendered, nextClient: next?.pointee.client)
     }
 
-    func accept(_ session: borrowing SessionRecord, nextClient: IPAddress? = nil) {
+    func accept(_ session: borrowing SessionRecord, rendered: RenderedFingerprints = RenderedFingerprints(), nextClient: IPAddress? = nil) {
         lock.lock()
         defer { lock.unlock() }
         if let nextClient { inventory.prefetchClient(nextClient) }
         sessions += 1
         let findings = SessionJSON.findings(session, roles: roles)
         if let json {
-            writer.write(session, findings: findings, into: &line)
+            writer.write(session, findings: findings, rendered: rendered, into: &line)
             if line.count >= Self.flushThreshold { flushLocked(json) }
         }
         let names = findings.map(\.name)

@@ -52,9 +52,9 @@ final class SessionPipeline: @unchecked Sendable {
     private var sessionsSinceReview = 0
     /// Slots of written batches, for `returnSlots`.
     private var returnable: [Int32] = []
-    /// Where fingerprint strings are written to be hashed: the tracking thread's until the
-    /// output thread starts, the output thread's after.
-    private let fingerprintScratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: FingerprintText.scratchCapacity)
+    /// Where fingerprint strings are written to be hashed (all three side by side, for the JSON
+    /// line to copy): the tracking thread's until the output thread starts, the output thread's after.
+    private let fingerprintScratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: SessionFingerprints.renderedScratchCapacity)
 
     init(hub: OutputHub) {
         self.hub = hub
@@ -96,8 +96,8 @@ final class SessionPipeline: @unchecked Sendable {
         sessionsSinceReview += 1
         guard threaded else {
             // The tracker is done with the slot: hash in place.
-            session.pointee.fingerprints.finishHashes(scratch: fingerprintScratch)
-            hub.accept(session)
+            let rendered = session.pointee.fingerprints.finishHashes(scratch: fingerprintScratch)
+            hub.accept(session, rendered: rendered)
             return false
         }
         condition.lock()
@@ -167,8 +167,8 @@ final class SessionPipeline: @unchecked Sendable {
             condition.unlock()
             for index in 0 ..< batch.count {
                 let session = batch.records[index]
-                session.pointee.fingerprints.finishHashes(scratch: fingerprintScratch)
-                hub.accept(session, next: index + 1 < batch.count ? UnsafePointer(batch.records[index + 1]) : nil)
+                let rendered = session.pointee.fingerprints.finishHashes(scratch: fingerprintScratch)
+                hub.accept(session, rendered: rendered, next: index + 1 < batch.count ? UnsafePointer(batch.records[index + 1]) : nil)
             }
             condition.lock()
             empty.append(batch)
