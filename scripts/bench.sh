@@ -29,8 +29,8 @@ generate() {
     esac
 }
 
-measure() {   # prints "seconds peak_kib"
-    /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1
+measure() {   # prints "seconds peak_kib cpu_seconds" (CPU: user + system, all threads)
+    /usr/bin/time -f "%e %M %U %S" "$@" 2>&1 >/dev/null | tail -1 | awk '{print $1, $2, $3 + $4}'
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
@@ -39,25 +39,28 @@ for workload in "${workloads[@]}"; do
     file=bench-data/$workload.pcap
     [ -f "$file" ] || generate "$workload"
     cat "$file" > /dev/null   # page cache, for both alike
-    loop=(); scope=(); loop_rss=(); scope_rss=()
+    loop=(); scope=(); loop_rss=(); scope_rss=(); loop_cpu=(); scope_cpu=()
     for _ in $(seq "$RUNS"); do
-        read -r seconds rss < <(measure bench-data/pcap-count "$file"); loop+=("$seconds"); loop_rss+=("$rss")
-        read -r seconds rss < <(measure .build/release/helloscope analyze --quiet --json "bench-data/$workload.out.jsonl" "$file")
-        scope+=("$seconds"); scope_rss+=("$rss")
+        read -r seconds rss cpu < <(measure bench-data/pcap-count "$file")
+        loop+=("$seconds"); loop_rss+=("$rss"); loop_cpu+=("$cpu")
+        read -r seconds rss cpu < <(measure .build/release/helloscope analyze --quiet --json "bench-data/$workload.out.jsonl" "$file")
+        scope+=("$seconds"); scope_rss+=("$rss"); scope_cpu+=("$cpu")
     done
     read -r packets bytes < <(bench-data/pcap-count "$file" | awk '{print $1, $3}')
     echo
     echo "### $workload ($file)"
     python3 - "$packets" "$bytes" "$(median "${loop[@]}")" "$(median "${scope[@]}")" \
-        "$(median "${loop_rss[@]}")" "$(printf '%s\n' "${scope_rss[@]}" | sort -n | tail -1)" <<'PY'
+        "$(median "${loop_rss[@]}")" "$(printf '%s\n' "${scope_rss[@]}" | sort -n | tail -1)" \
+        "$(median "${loop_cpu[@]}")" "$(median "${scope_cpu[@]}")" <<'PY'
 import sys
 packets, size = int(sys.argv[1]), int(sys.argv[2])
 loop, scope = float(sys.argv[3]), float(sys.argv[4])
 loop_rss, scope_rss = int(sys.argv[5]), int(sys.argv[6])
-print("| program | median s | Mpkt/s | Gbit/s | peak RSS MiB |")
-print("|---|---|---|---|---|")
-for name, seconds, rss in (("bare libpcap loop", loop, loop_rss), ("helloscope analyze --json", scope, scope_rss)):
-    print(f"| {name} | {seconds:.2f} | {packets / seconds / 1e6:.2f} | {size * 8 / seconds / 1e9:.1f} | {rss / 1024:.0f} |")
+loop_cpu, scope_cpu = float(sys.argv[7]), float(sys.argv[8])
+print("| program | median s | Mpkt/s | Gbit/s | peak RSS MiB | median CPU s (user + system) |")
+print("|---|---|---|---|---|---|")
+for name, seconds, rss, cpu in (("bare libpcap loop", loop, loop_rss, loop_cpu), ("helloscope analyze --json", scope, scope_rss, scope_cpu)):
+    print(f"| {name} | {seconds:.2f} | {packets / seconds / 1e6:.2f} | {size * 8 / seconds / 1e9:.1f} | {rss / 1024:.0f} | {cpu:.2f} |")
 print(f"\nthroughput ratio helloscope/loop: **{loop / scope:.2f}** ({packets} packets, {size / 1e9:.2f} GB; RSS: highest of the runs)")
 PY
     python3 - "$workload" <<'PY'
