@@ -298,12 +298,29 @@ public struct JSONBytes: ~Copyable {
         put(UInt8(ascii: "\""))
     }
 
-    /// `quotedBytes` over a buffer.
+    /// `quotedBytes` over a buffer. Most strings (fingerprints, names) need no escape: those
+    /// are checked without a branch per byte and copied whole.
     public mutating func quotedBytes(_ buffer: UnsafeBufferPointer<UInt8>) {
         reserve(buffer.count * 6 + 2)
         put(UInt8(ascii: "\""))
-        for byte in buffer { putEscaped(byte) }
+        if Self.escapes(in: buffer) == 0, let start = buffer.baseAddress {
+            (base + count).update(from: start, count: buffer.count)
+            count &+= buffer.count
+        } else {
+            for byte in buffer { putEscaped(byte) }
+        }
         put(UInt8(ascii: "\""))
+    }
+
+    /// Non-zero when some byte of `text` needs escaping (`needsEscape`), without branches, so
+    /// the compiler can check many bytes at once.
+    @inline(__always)
+    private static func escapes(in text: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        var escapes: UInt8 = 0
+        for byte in text {
+            escapes |= (byte &- 0x20 >= 0x5f ? 1 : 0) | (byte == UInt8(ascii: "\"") ? 1 : 0) | (byte == UInt8(ascii: "\\") ? 1 : 0)
+        }
+        return escapes
     }
 
     /// Opens a string that the caller writes in place: up to `room` bytes into the buffer
@@ -321,12 +338,7 @@ public struct JSONBytes: ~Copyable {
     /// quoted like any string, so the line is the same either way.
     public mutating func endString(written: Int) {
         let text = UnsafeBufferPointer(start: base + count, count: written)
-        // Without branches, so the compiler can check many bytes at once (`needsEscape`).
-        var escapes: UInt8 = 0
-        for byte in text {
-            escapes |= (byte &- 0x20 >= 0x5f ? 1 : 0) | (byte == UInt8(ascii: "\"") ? 1 : 0) | (byte == UInt8(ascii: "\\") ? 1 : 0)
-        }
-        guard escapes == 0 else {
+        guard Self.escapes(in: text) == 0 else {
             let copy = Array(text)
             count = openStringStart
             copy.withUnsafeBufferPointer { quotedBytes($0) }

@@ -231,14 +231,38 @@ import Testing
         #expect((sessions[2]["ja4"] as? String)?.hasPrefix("t13d107500_") == true)
     }
 
+    /// The SNI is the client's to choose, bytes and all: quotes, backslashes, control bytes and
+    /// bytes that are not UTF-8 must come out escaped (each byte not printable ASCII as \u00XX),
+    /// so every line stays valid JSON and says which bytes were sent; a plain name beside it
+    /// comes out as it is.
+    @Test mutating func hostileServerNameStaysValidJSON() throws {
+        let serverHello = try RealHellos.from("ds-agent-4118.pcap", session: 3).serverHelloRecord
+        let hostile: [UInt8] = Array("a\"b\\c".utf8) + [0x01, 0x0a, 0x1f, 0x7f, 0xc3, 0x28, 0xff] + Array(".example".utf8)
+        let names = [Array("plain.example".utf8), hostile]
+        var writer = PcapWriter()
+        for (index, name) in names.enumerated() {
+            let hello = Self.clientHello(ciphers: 5, extraExtensions: 0, serverName: name).hello
+            session(&writer, port: UInt16(42000 + index), hellos: RealHellos(clientHello: hello, serverHello: serverHello))
+        }
+        let file = try writer.write("hostile-sni.pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (result, sessions, _) = try analyze(file)
+        try #require(sessions.count == 2)
+        #expect(sessions[0]["sni"] as? String == "plain.example")
+        // Read back, each escaped byte is the character of that code point.
+        #expect(sessions[1]["sni"] as? String == String(String.UnicodeScalarView(hostile.map { Unicode.Scalar($0) })))
+        let line = try #require(result.stdout.split(separator: "\n").last)
+        #expect(line.contains(#""sni":"a\"b\\c\u0001\u000a\u001f\u007f\u00c3(\u00ff.example""#))
+    }
+
     /// A TLS 1.3 ClientHello with `ciphers` suites (the three TLS 1.3 ones first), SNI,
     /// groups, point formats, signature algorithms, supported versions and `extraExtensions`
     /// empty extensions of unassigned types; and its JA3 string.
-    static func clientHello(ciphers count: Int, extraExtensions: Int) -> (hello: [UInt8], ja3String: String) {
+    static func clientHello(ciphers count: Int, extraExtensions: Int, serverName name: [UInt8] = Array("oversized.example".utf8))
+        -> (hello: [UInt8], ja3String: String) {
         func be16(_ value: Int) -> [UInt8] { [UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
         func ext(_ type: Int, _ body: [UInt8]) -> [UInt8] { be16(type) + be16(body.count) + body }
         let ciphers = [0x1301, 0x1302, 0x1303] + (0 ..< count - 3).map { 0x0100 + $0 }
-        let name = Array("oversized.example".utf8)
         let extensions: [(type: Int, body: [UInt8])] = [
             (0, be16(name.count + 3) + [0] + be16(name.count) + name),
             (10, be16(4) + be16(29) + be16(23)),
