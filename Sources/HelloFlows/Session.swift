@@ -32,10 +32,18 @@ public enum HelloState: UInt8, Sendable {
 /// Bytes copied out of a hello that must outlive the packet (SNI, ALPN), in fixed storage
 /// so that recording a session allocates nothing.
 public struct ShortBytes<let capacity: Int>: Sendable {
-    public private(set) var count = 0
+    /// Two bytes, not an `Int`'s eight: a session holds seven of these, in a slot per pending session.
+    private var storedCount: UInt16 = 0
     private var storage = InlineArray<capacity, UInt8>(repeating: 0)
 
-    public init() {}
+    public init() {
+        precondition(capacity <= Int(UInt16.max))
+    }
+
+    public private(set) var count: Int {
+        get { Int(storedCount) }
+        set { storedCount = UInt16(truncatingIfNeeded: newValue) }
+    }
 
     /// Copies `range` of `span`; keeps the first `capacity` bytes and says if it cut.
     @discardableResult
