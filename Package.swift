@@ -8,6 +8,10 @@ let package = Package(
         .executable(name: "helloscope", targets: ["helloscope"]),
         // What the fuzz targets in Fuzz/ run, also replayed by the tests.
         .library(name: "HelloFuzzing", targets: ["HelloFuzzing"]),
+        // For the ordo-one/benchmark suite in Benchmarks/ (a package of its own).
+        .library(name: "HelloWire", targets: ["HelloWire"]),
+        .library(name: "HelloFlows", targets: ["HelloFlows"]),
+        .library(name: "HelloCapture", targets: ["HelloCapture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
