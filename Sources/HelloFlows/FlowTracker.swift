@@ -30,7 +30,7 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
     private var table: FlowTable
     private var reassembly: ReassemblyPool
     private var sessions: SessionPool
-    /// Slots the sink kept (`SessionSink.accept(inPlace:slot:)`) and has not given back: in
+    /// Slots the sink kept (`PooledSessionSink.accept(inPlace:slot:)`) and has not given back: in
     /// use, but not pending, so they do not count against `maximumPendingSessions`.
     private var slotsWithSink = 0
     private let scanner: HandshakeScanner

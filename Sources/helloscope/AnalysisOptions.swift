@@ -344,10 +344,6 @@ final class OutputHub: @unchecked Sendable {
 struct HubSink: SessionSink {
     let hub: OutputHub
     func accept(_ session: borrowing SessionRecord) { hub.accept(session) }
-    func accept(inPlace session: UnsafeMutablePointer<SessionRecord>, slot: Int32) -> Bool {
-        hub.accept(session)
-        return false
-    }
 }
 
 func printError(_ text: String, terminator: String = "\n") {

@@ -266,7 +266,7 @@ private func runWorker(handle: LiveCapture, configuration: TrackerConfiguration,
 }
 
 private func capture<Sink: PooledSessionSink>(handle: LiveCapture, tracker: inout FlowTracker<Sink>, recorder: EvidenceRecorder?,
-                                        hub: OutputHub, control: CaptureControl, state: WorkerState) {
+                                              hub: OutputHub, control: CaptureControl, state: WorkerState) {
     let decoder = FrameDecoder(linkType: LinkType(rawValue: handle.linkType))
     var lastPublish = DispatchTime.now().uptimeNanoseconds
     var lastTimestamp: Int64 = 0

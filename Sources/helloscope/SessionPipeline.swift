@@ -121,9 +121,14 @@ final class SessionPipeline: @unchecked Sendable {
     private func takeEmptyLocked() -> Batch {
         while empty.isEmpty { condition.wait() }
         var batch = empty.removeLast()
+        reclaimSlots(of: &batch)
+        return batch
+    }
+
+    /// Holding the lock: the written `batch`'s slots go to `returnable`, and it is empty.
+    private func reclaimSlots(of batch: inout Batch) {
         for index in 0 ..< batch.count { returnable.append(batch.slots[index]) }
         batch.count = 0
-        return batch
     }
 
     /// Tracking thread: gives back the slots of written sessions; returns how many.
@@ -142,10 +147,7 @@ final class SessionPipeline: @unchecked Sendable {
         closed = true
         condition.broadcast()
         while !drained { condition.wait() }
-        for index in empty.indices {
-            for slot in 0 ..< empty[index].count { returnable.append(empty[index].slots[slot]) }
-            empty[index].count = 0
-        }
+        for index in empty.indices { reclaimSlots(of: &empty[index]) }
         condition.unlock()
     }
 

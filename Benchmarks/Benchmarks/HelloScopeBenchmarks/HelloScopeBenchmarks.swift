@@ -27,7 +27,9 @@ struct Frames {
             .deletingLastPathComponent().appendingPathComponent("Captures")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: captures.path)) ?? []
         for name in names.sorted() where name.hasSuffix(".pcap") || name.hasSuffix(".pcapng") {
-            guard let capture = try? OfflineCapture(path: captures.appendingPathComponent(name).path) else { continue }
+            // A capture that cannot be read would silently change every figure: stop instead.
+            let capture: OfflineCapture
+            do { capture = try OfflineCapture(path: captures.appendingPathComponent(name).path) } catch { fatalError("\(name): \(error)") }
             let decoder = FrameDecoder(linkType: LinkType(rawValue: capture.linkType))
             _ = capture.forEachPacket { packet in
                 frames.append(Frame(file: name, bytes: Array(packet.bytes), decoder: decoder, timestampNanos: packet.timestampNanos))
