@@ -98,11 +98,17 @@ struct AnalysisOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds to flush the syslog queues at exit (destinations that are down are retried meanwhile).")
     var syslogFlushTimeout: Double = 5
 
+    /// The flow table reserves address space for its cap at start (about 140 bytes a flow), so
+    /// a cap past any machine's memory is refused here rather than failing there.
+    static let mostFlows = 100_000_000
+
     func validate() throws {
         guard TLSVersion(name: minVersion) != nil else {
             throw ValidationError("--min-version: '\(minVersion)' is not a version (use TLSv1.0 ... TLSv1.3 or 0xNNNN)")
         }
-        guard maxFlows > 0 else { throw ValidationError("--max-flows must be positive") }
+        guard maxFlows > 0 && maxFlows <= Self.mostFlows else {
+            throw ValidationError("--max-flows must be between 1 and \(Self.mostFlows)")
+        }
         guard maxEndpoints > 0 else { throw ValidationError("--max-endpoints must be positive") }
         guard reassemblyBound >= 512 && reassemblyBound <= 1 << 20 else {
             throw ValidationError("--reassembly-bound must be between 512 and 1048576 bytes")

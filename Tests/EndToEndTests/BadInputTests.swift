@@ -54,6 +54,13 @@ import Testing
         #expect(result.stderr.contains("min-version"))
     }
 
+    @Test("a flow cap past any machine's memory is refused as a usage error, not a crash at start")
+    func absurdFlowCapIsAUsageError() throws {
+        let result = try Helloscope.run(["analyze", "--max-flows", "1000000000000", "x.pcap"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--max-flows must be between 1 and 100000000"))
+    }
+
     @Test func unwritableOutputIsStatus74() throws {
         let capture = Helloscope.captures.appendingPathComponent("ds-agent-4118.pcap").path
         let result = try Helloscope.run(["analyze", "--json", "/nonexistent-dir/out.jsonl", capture])
