@@ -91,13 +91,21 @@ import Testing
         }
         let file = try writer.write("many-batches.pcap")
         defer { try? FileManager.default.removeItem(at: file) }
-        let lines = try Helloscope.jsonLines(try Helloscope.run(["analyze", "--quiet", "--json", "-", file.path]).stdout)
+        let output = try Helloscope.run(["analyze", "--quiet", "--json", "-", file.path]).stdout
+        let lines = try Helloscope.jsonLines(output)
         #expect(lines.count == sessions)
         for (index, line) in lines.enumerated() {
             #expect(line["client"] as? String == "10.216.\(1 + index >> 8).\(index & 0xff)")
             for field in ["ja3", "ja3_string", "ja4", "ja4_r", "ja3s", "ja3s_string", "version"] {
                 #expect(line[field] as? String == alone[index % 4][field] as? String, "session \(index): \(field)")
             }
+        }
+        // When the output thread falls behind, the tracker hashes the sessions it queues and
+        // the writer writes their raw strings again: either way, the same lines.
+        for hashing in ["tracker", "writer"] {
+            let forced = try Helloscope.run(["analyze", "--quiet", "--json", "-", file.path],
+                                            environment: ["HELLOSCOPE_FINGERPRINT_HASHING": hashing])
+            #expect(forced.stdout == output, "hashed on the \(hashing)")
         }
     }
     /// Sessions still pending when the input ends come out as the tracker finishes, while the

@@ -25,10 +25,14 @@ enum Helloscope {
         var stderr: String
     }
 
-    static func run(_ arguments: [String], stdin: URL? = nil) throws -> Result {
+    /// `environment`: variables set for the run, on top of this process's.
+    static func run(_ arguments: [String], stdin: URL? = nil, environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
