@@ -149,17 +149,18 @@ public struct Inventory: Sendable {
     }
 
     /// `findings`: the cipher audit's finding names for this session (counted on both ends).
-    public mutating func add(_ session: SessionRecord, findings: [String] = []) {
+    /// The session is `inout` only to be taken by address (see `SessionJSON.findings`).
+    public mutating func add(_ session: inout SessionRecord, findings: [String] = []) {
         let match = RoleTable.Match(index: session.roleIndex, listenerIsServer: session.roleListenerIsServer)
         let endpointRoles = roles.endpointRoles(match)
         let service = roles.roleName(session.roleIndex)
-        update(Key(address: session.client, role: endpointRoles.client, side: .client), session, service: service,
+        update(Key(address: session.client, role: endpointRoles.client, side: .client), &session, service: service,
                peer: session.server, port: session.serverPort, blamed: session.blame == .client, findings: findings)
-        update(Key(address: session.server, role: endpointRoles.server, side: .server), session, service: service,
+        update(Key(address: session.server, role: endpointRoles.server, side: .server), &session, service: service,
                peer: session.client, port: session.serverPort, blamed: session.blame == .server, findings: findings)
     }
 
-    private mutating func update(_ key: Key, _ session: SessionRecord, service: String, peer: IPAddress, port: UInt16,
+    private mutating func update(_ key: Key, _ session: inout SessionRecord, service: String, peer: IPAddress, port: UInt16,
                                  blamed: Bool, findings: [String]) {
         let position: Int
         let (known, slot) = positions.find(key, in: keys)
@@ -180,13 +181,13 @@ public struct Inventory: Sendable {
             entries.append(Entry())
         }
         // In place: a copy of the entry would copy each of its collections on write.
-        Self.update(&entries[position], key: key, session, service: service, peer: peer, port: port,
+        Self.update(&entries[position], key: key, &session, service: service, peer: peer, port: port,
                     blamed: blamed, findings: findings)
-        if key.side == .client { countFingerprint(session, at: position) }
+        if key.side == .client { countFingerprint(&session, at: position) }
     }
 
     /// The session's client stack in the endpoint's list (and in `stacks`, if new and kept).
-    private mutating func countFingerprint(_ session: borrowing SessionRecord, at position: Int) {
+    private mutating func countFingerprint(_ session: inout SessionRecord, at position: Int) {
         // No `||` or `??` on the session: their autoclosures would copy all of it.
         let noJA3 = session.fingerprints.ja3.isEmpty, noJA4 = session.fingerprints.ja4.isEmpty
         guard !noJA3 || !noJA4 else { return }
@@ -200,19 +201,19 @@ public struct Inventory: Sendable {
             hash &+= 1
         }
         if let stack, let index = entries[position].fingerprints.firstIndex(where: { $0.stack == stack }) {
-            Self.count(&entries[position].fingerprints[index], session)
+            Self.count(&entries[position].fingerprints[index], &session)
         } else if entries[position].fingerprints.count >= Self.maximumFingerprintsKept {
             entries[position].fingerprintsDropped += 1
         } else {
             let known: Int32
             if let stack { known = stack } else { known = addStack(session.fingerprints, at: hash) }
             var print = ClientFingerprint(stack: known)
-            Self.count(&print, session)
+            Self.count(&print, &session)
             entries[position].fingerprints.append(print)
         }
     }
 
-    private static func update(_ entry: inout Entry, key: Key, _ session: SessionRecord, service: String, peer: IPAddress,
+    private static func update(_ entry: inout Entry, key: Key, _ session: inout SessionRecord, service: String, peer: IPAddress,
                                port: UInt16, blamed: Bool, findings: [String]) {
         entry.sessions += 1
         if let version = session.negotiated {
@@ -242,7 +243,7 @@ public struct Inventory: Sendable {
         return position
     }
 
-    private static func count(_ print: inout ClientFingerprint, _ session: borrowing SessionRecord) {
+    private static func count(_ print: inout ClientFingerprint, _ session: inout SessionRecord) {
         print.sessions += 1
         if let maximum = session.offered.maximum, session.hasClientHello { print.offeredMaximum.insert(maximum.rawValue) }
     }

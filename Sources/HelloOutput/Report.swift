@@ -33,7 +33,8 @@ public struct VersionTally: Sendable {
 
     public private(set) var findings: [String: Int] = [:]
 
-    public mutating func add(_ session: SessionRecord, roles: RoleTable, findings names: [String] = []) {
+    /// The session is `inout` only to be taken by address (see `SessionJSON.findings`).
+    public mutating func add(_ session: inout SessionRecord, roles: RoleTable, findings names: [String] = []) {
         for name in names { findings[name, default: 0] += 1 }
         // The status only names a column when no version was negotiated.
         let cell = Cell(roleIndex: session.roleIndex, negotiated: session.negotiated?.rawValue,

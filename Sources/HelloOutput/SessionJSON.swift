@@ -28,8 +28,10 @@ public struct SessionJSON {
     }
 
     /// The cipher audit of a finished session (RFC 9325 guidance; the Deep Security strong
-    /// set for Deep Security endpoints). Runs once per session.
-    public static func findings(_ session: SessionRecord, roles: RoleTable) -> [CipherFinding] {
+    /// set for Deep Security endpoints). Runs once per session. `inout` only to take the
+    /// session by address (as `write` does): a 1.1 KiB record passed from a pointer's `pointee`
+    /// was copied for each call.
+    public static func findings(_ session: inout SessionRecord, roles: RoleTable) -> [CipherFinding] {
         guard let version = session.negotiated, let cipher = session.cipher else { return [] }
         let inputs = session.fingerprints.inputs   // captured alone: capturing the session would copy all of it
         return CipherAudit.audit(version: version, suite: cipher, offered: { inputs.offeredSuites },
@@ -39,8 +41,9 @@ public struct SessionJSON {
     /// `findings`: the session's cipher audit (`findings(_:roles:)`), computed once by the caller
     /// because the inventory and summary count it too. `rendered`: raw fingerprint strings
     /// already written out when the hashes were made (`SessionFingerprints.finishHashes`), copied
-    /// instead of written again.
-    public func write(_ session: SessionRecord, findings: [CipherFinding], rendered: RenderedFingerprints = RenderedFingerprints(),
+    /// instead of written again. The session is `inout` only to be taken by address, as in
+    /// `findings`; nothing in it changes.
+    public func write(_ session: inout SessionRecord, findings: [CipherFinding], rendered: RenderedFingerprints = RenderedFingerprints(),
                       into out: inout JSONBytes) {
         out.beginObject()
         out.timestamp("ts", nanos: session.firstSeenNanos)
@@ -72,7 +75,7 @@ public struct SessionJSON {
         } else {
             out.key("sni"); quoted(session.serverName, &out)
         }
-        writeALPNList(session, &out)
+        writeALPNList(&session, &out)
         if session.alpnSelected.isEmpty {
             out.null("alpn")
         } else {
@@ -109,7 +112,7 @@ public struct SessionJSON {
             out.null("cipher")
             out.null("cipher_code")
         }
-        writeFingerprints(session, findings: findings, rendered: rendered, &out)
+        writeFingerprints(&session, findings: findings, rendered: rendered, &out)
         out.bool("hello_retry", session.helloRetry)
         out.bool("resumed", session.resumed)
         if let alert = session.alert {
@@ -144,7 +147,7 @@ public struct SessionJSON {
         out.endString(written: rendered.count)
     }
 
-    private func writeFingerprints(_ session: SessionRecord, findings: [CipherFinding], rendered: RenderedFingerprints, _ out: inout JSONBytes) {
+    private func writeFingerprints(_ session: inout SessionRecord, findings: [CipherFinding], rendered: RenderedFingerprints, _ out: inout JSONBytes) {
         // The raw strings are written from the session's lists straight into the line. A side
         // whose lists were longer than the session keeps is hashed from its whole hello, so its
         // shortened raw string would not hash to its fingerprint: null instead.
@@ -203,7 +206,7 @@ public struct SessionJSON {
         }
     }
 
-    private func writeALPNList(_ session: SessionRecord, _ out: inout JSONBytes) {
+    private func writeALPNList(_ session: inout SessionRecord, _ out: inout JSONBytes) {
         guard !session.alpnOffered.isEmpty else { return out.null("alpn_offered") }
         out.beginArray("alpn_offered")
         session.alpnOffered.withBytes { bytes in
