@@ -12,11 +12,10 @@
 #
 # Budget: baseline (the same binary on one session) + the file's read buffers (ChunkedSavefile:
 # 2.25 MiB each, the current one and up to 3 the consumer still reads, touched whole only by
-# files over 2 MiB) + one and a half
-# flow tables at the cap (slots: cap + cap/3 + 1, FlowEntry stride 120 B on x86_64; all touched
-# once the cap is reached, and the last growth holds the old table, at most half, beside the
-# final one);
-# for KIND=hello also a pending-session slot (SessionRecord stride 1600 B) per flow, at most
+# files over 2 MiB) + the flow table at the cap (slots: cap + cap/3 + 1, FlowEntry stride 104 B
+# on x86_64; all touched once the cap is reached; it grows in place, so no second table ever
+# sits beside it) and one 2 MiB huge page of it partly used;
+# for KIND=hello also a pending-session slot (SessionRecord stride 1144 B) per flow, at most
 # 65536 (TrackerConfiguration.maximumPendingSessions), and an inventory endpoint (at most
 # 1 KiB, measured; --max-endpoints 262144 plus the eighth reserved for early TLS) per flood
 # client, whatever the flow cap. Whole in-order hellos need no reassembly buffer, so the 64 MiB reassembly pool
@@ -54,9 +53,9 @@ import json, re, sys
 cap, seconds, rss, baseline, out, truth, kind = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6], sys.argv[7]
 flood_flows = int(sys.argv[8])
 flows = 262_144 if cap == "default" else int(cap)
-budget = baseline * 1024 + 4 * ((2 << 20) + 16 + 262_144) + (flows + flows // 3 + 1) * 120 * 3 // 2
+budget = baseline * 1024 + 4 * ((2 << 20) + 16 + 262_144) + (flows + flows // 3 + 1) * 104 + (2 << 20)
 if kind == "hello":
-    budget += min(flows, 65_536) * 1600 + min(flood_flows, 262_144 * 9 // 8) * 1024
+    budget += min(flows, 65_536) * 1144 + min(flood_flows, 262_144 * 9 // 8) * 1024
 summary = open(out + ".summary.txt").read()
 evicted = re.search(r"flows_evicted\D+(\d+)", summary)
 counters = json.load(open(out + ".inventory.json"))["counters"]
