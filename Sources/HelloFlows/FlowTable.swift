@@ -76,12 +76,12 @@ public struct FlowTable: ~Copyable {
 
     /// Address space for the final table, in zeroed pages the kernel backs only when touched:
     /// a zeroed slot is an empty one (every field's zero is its empty value), and the slots
-    /// past `slotCount` stay untouched until the table grows over them. A table of a few MiB
-    /// at most comes zeroed from the heap instead: a fresh mapping per table made its first
+    /// past `slotCount` stay untouched until the table grows over them. A table too small for
+    /// huge pages comes zeroed from the heap instead: a fresh mapping per table made its first
     /// packets fault its pages in where memory the allocator had recycled was ready (a tracker
     /// over `Captures/`, made anew per pass: 284 µs instead of 109 µs).
     private static func reserveSlots(bytes: Int) -> UnsafeMutablePointer<FlowEntry> {
-        if bytes < smallTableBytes {
+        if bytes < hugePagesFromBytes {
             guard let raw = calloc(1, bytes) else { fatalError("cannot reserve the flow table (\(bytes) bytes)") }
             return raw.bindMemory(to: FlowEntry.self, capacity: bytes / MemoryLayout<FlowEntry>.stride)
         }
@@ -93,11 +93,8 @@ public struct FlowTable: ~Copyable {
         return raw.bindMemory(to: FlowEntry.self, capacity: bytes / MemoryLayout<FlowEntry>.stride)
     }
 
-    /// Below this, a table is not given huge pages either (`adviseHugePages`).
-    private static let smallTableBytes = 4 << 20
-
     deinit {
-        if reservedBytes < Self.smallTableBytes { free(entries) } else { munmap(entries, reservedBytes) }
+        if reservedBytes < hugePagesFromBytes { free(entries) } else { munmap(entries, reservedBytes) }
     }
 
     /// Doubles the slots (straight to the final count once doubling would reach half of it)

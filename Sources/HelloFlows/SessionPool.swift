@@ -72,15 +72,19 @@ public protocol SessionSink: PooledSessionSink, ~Copyable {
     mutating func accept(_ session: borrowing SessionRecord)
 }
 
-extension SessionSink where Self: ~Copyable {
-    public mutating func accept(inPlace session: UnsafeMutablePointer<SessionRecord>, slot: Int32) -> Bool {
-        accept(session.pointee)
-        return false
-    }
-
+/// A sink that keeps no slot needs only `accept(inPlace:slot:)`. One that keeps slots and
+/// forgot these would never give them back, and the tracker's deinit says so.
+extension PooledSessionSink where Self: ~Copyable {
     public mutating func returnSlots(to pool: inout SessionPool) -> Int { 0 }
 
     public var slotsKeptAtMost: Int { 0 }
 
     public mutating func drain() {}
+}
+
+extension SessionSink where Self: ~Copyable {
+    public mutating func accept(inPlace session: UnsafeMutablePointer<SessionRecord>, slot: Int32) -> Bool {
+        accept(session.pointee)
+        return false
+    }
 }

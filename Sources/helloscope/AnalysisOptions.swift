@@ -353,12 +353,6 @@ struct HubSink: PooledSessionSink {
         hub.accept(session)
         return false
     }
-
-    func returnSlots(to pool: inout SessionPool) -> Int { 0 }
-
-    var slotsKeptAtMost: Int { 0 }
-
-    func drain() {}
 }
 
 func printError(_ text: String, terminator: String = "\n") {

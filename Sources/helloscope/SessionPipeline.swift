@@ -58,6 +58,9 @@ final class SessionPipeline: @unchecked Sendable {
     /// for it a third of the time; with this, 115 200 of 190 026 sessions were hashed on the
     /// tracker and the run took 1.02 s instead of 1.11 s (medians of 21 alternating runs).
     private var hashBeforeQueueing = false
+    /// The tracking thread's own scratch for that: too small to keep the raw strings for the
+    /// JSON line (they would be overwritten before it is written), which writes them again.
+    private let trackerScratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: FingerprintText.scratchCapacity)
     /// Where fingerprints are hashed once the output thread runs; automatic unless the
     /// environment says (`HELLOSCOPE_FINGERPRINT_HASHING=tracker` or `writer`), which the
     /// tests use to hold both ways to the same lines.
@@ -74,9 +77,6 @@ final class SessionPipeline: @unchecked Sendable {
             }
         }
     }
-    /// The tracking thread's own scratch for that: too small to keep the raw strings for the
-    /// JSON line (they would be overwritten before it is written), which writes them again.
-    private let trackerScratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: FingerprintText.scratchCapacity)
     /// Where fingerprint strings are written to be hashed (all three side by side, for the JSON
     /// line to copy): the tracking thread's until the output thread starts, the output thread's after.
     private let fingerprintScratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: SessionFingerprints.renderedScratchCapacity)
