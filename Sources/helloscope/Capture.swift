@@ -224,6 +224,7 @@ final class CaptureControl: @unchecked Sendable {
     let packetLimit: Int?
     private let lock = NSLock()
     private var _failures: [String] = []
+    private var failedInterfaces: Set<String> = []
 
     init(packetLimit: Int?) { self.packetLimit = packetLimit }
 
@@ -237,9 +238,15 @@ final class CaptureControl: @unchecked Sendable {
         return packets.add(1, ordering: .relaxed).newValue >= packetLimit
     }
 
-    func fail(_ message: String) {
-        // Every worker on a vanished interface says so: one line is enough.
-        lock.lock(); if !_failures.contains(message) { _failures.append(message) }; lock.unlock()
+    /// `interface` failed with `reason`. Every worker on a vanished interface says so, not
+    /// always in the same words (one saw the poll error, another libpcap's read error, which
+    /// names the interface itself): the first reason per interface is the one line kept.
+    func fail(interface: String, reason: String) {
+        let prefix = interface + ": "
+        let reason = reason.hasPrefix(prefix) ? String(reason.dropFirst(prefix.count)) : reason
+        lock.lock()
+        if failedInterfaces.insert(interface).inserted { _failures.append(prefix + reason) }
+        lock.unlock()
         requestStop()
     }
 
@@ -284,7 +291,7 @@ private func capture<Sink: PooledSessionSink>(handle: LiveCapture, tracker: inou
             tracker.tick(timestampNanos: now)
             recorder?.tick(nowNanos: now)
         case .failed(let reason):
-            control.fail("\(handle.configuration.interface): \(reason)")
+            control.fail(interface: handle.configuration.interface, reason: reason)
         }
         let now = DispatchTime.now().uptimeNanoseconds
         if now - lastPublish > 1_000_000_000 {
