@@ -71,6 +71,37 @@ public struct FingerprintInputs: Sendable {
 
     public func count(_ list: List) -> Int { range(list).count }
 
+    /// The most bytes `writeClientKey` and `writeServerKey` write.
+    static let clientKeyCapacity = 11 + 2 * clientRoom
+    static let serverKeyCapacity = 5 + 2 * List.serverExtensions.capacity
+
+    /// Everything the client's JA3, JA4 and their strings are made of, as bytes into `out`
+    /// (which holds `clientKeyCapacity`): equal keys make equal fingerprints. Returns the count.
+    func writeClientKey(into out: UnsafeMutableRawPointer) -> Int {
+        out.storeBytes(of: clientVersion, toByteOffset: 0, as: UInt16.self)
+        out.storeBytes(of: ja4Version, toByteOffset: 2, as: UInt16.self)
+        out.storeBytes(of: alpnCharacters.0, toByteOffset: 4, as: UInt8.self)
+        out.storeBytes(of: alpnCharacters.1, toByteOffset: 5, as: UInt8.self)
+        for list in 0 ..< 5 { out.storeBytes(of: ends[list], toByteOffset: 6 + list, as: UInt8.self) }
+        return 11 + copyCodes(0 ..< Int(ends[4]), to: out + 11)
+    }
+
+    /// The same for the server's JA3S (`serverKeyCapacity` bytes at most).
+    func writeServerKey(into out: UnsafeMutableRawPointer) -> Int {
+        out.storeBytes(of: serverVersion, toByteOffset: 0, as: UInt16.self)
+        out.storeBytes(of: serverCipher, toByteOffset: 2, as: UInt16.self)
+        let extensions = range(.serverExtensions)
+        out.storeBytes(of: UInt8(extensions.count), toByteOffset: 4, as: UInt8.self)
+        return 5 + copyCodes(extensions, to: out + 5)
+    }
+
+    private func copyCodes(_ bounds: Range<Int>, to out: UnsafeMutableRawPointer) -> Int {
+        codes.span.withUnsafeBufferPointer { all in
+            out.copyMemory(from: all.baseAddress! + bounds.lowerBound, byteCount: 2 * bounds.count)
+        }
+        return 2 * bounds.count
+    }
+
     private func range(_ list: List) -> Range<Int> {
         let index = list.rawValue
         return (index == 0 ? 0 : Int(ends[index - 1])) ..< Int(ends[index])

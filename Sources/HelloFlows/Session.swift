@@ -70,6 +70,12 @@ public struct ShortBytes<let capacity: Int>: Sendable {
         storage.span.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0 ..< count])) }
     }
 
+    /// Copies `bytes`, cut at `capacity`.
+    public mutating func assign(_ bytes: UnsafeBufferPointer<UInt8>) {
+        count = min(bytes.count, capacity)
+        for index in 0 ..< count { storage[index] = bytes[index] }
+    }
+
     /// Lets `body` write straight into the storage; it returns how many bytes it wrote.
     public mutating func write(_ body: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
         count = withUnsafeMutableBytes(of: &storage) { raw in
@@ -122,53 +128,36 @@ public struct SessionFingerprints: Sendable {
 
     public init() {}
 
-    /// Hashes what the tracker left for later, from the kept lists: on an output thread this
-    /// takes the hashing off the thread that follows the packets. A side whose lists were cut
-    /// was hashed from its hello already. Given `renderedScratchCapacity` of scratch, each raw
-    /// string hashed keeps a part of its own and is returned, for the writer to copy rather
-    /// than write again.
+    /// Hashes what the tracker left for later, from the kept lists (on an output thread this
+    /// takes the hashing off the thread that follows the packets), and returns the raw strings
+    /// for the JSON line to copy rather than write again, valid until `memo`'s next use. Both
+    /// come from `memo` when it remembers these inputs; hashes made already (by the tracker,
+    /// or while the hello was at hand) are kept. A side whose lists were cut has no strings.
     @discardableResult
-    public mutating func finishHashes(scratch: UnsafeMutableBufferPointer<UInt8>) -> RenderedFingerprints {
+    public mutating func finishHashes(memo: FingerprintMemo) -> RenderedFingerprints {
         var rendered = RenderedFingerprints()
-        guard hashesPending else { return rendered }
+        let hashing = hashesPending
         hashesPending = false
-        let part = FingerprintText.scratchCapacity
-        let apart = scratch.count >= Self.renderedScratchCapacity
-        let ja3Text = apart ? UnsafeMutableBufferPointer(rebasing: scratch[0 ..< part]) : scratch
-        let ja4Text = apart ? UnsafeMutableBufferPointer(rebasing: scratch[part ..< 2 * part]) : scratch
-        let ja3sText = apart ? UnsafeMutableBufferPointer(rebasing: scratch[2 * part ..< 3 * part]) : scratch
-        func kept(_ text: UnsafeMutableBufferPointer<UInt8>, _ count: Int) -> UnsafeBufferPointer<UInt8>? {
-            apart && count > 0 ? UnsafeBufferPointer(rebasing: text[0 ..< count]) : nil
+        if hashing && ja3.isEmpty && ja4.isEmpty {
+            if let made = memo.client(inputs) {
+                ja3.assign(made.ja3)
+                ja4.assign(made.ja4)
+                (rendered.ja3String, rendered.ja4Raw) = (made.ja3String, made.ja4Raw)
+            }
+        } else if !ja3.isEmpty && !ja4.isEmpty {
+            let made = ja3.withBytes { ja3 in ja4.withBytes { ja4 in memo.client(inputs, known: (ja3, ja4)) } }
+            (rendered.ja3String, rendered.ja4Raw) = (made?.ja3String, made?.ja4Raw)
         }
-        if ja3.isEmpty && ja4.isEmpty {
-            var ja3 = ShortBytes<32>(), ja4 = ShortBytes<40>()
-            ja3.write { hash in
-                guard let made = FingerprintText.ja3Hash(inputs, scratch: ja3Text, hash: hash) else { return 0 }
-                rendered.ja3String = kept(ja3Text, made.text)
-                return made.digits
+        if hashing && ja3s.isEmpty {
+            if let made = memo.server(inputs) {
+                ja3s.assign(made.ja3s)
+                rendered.ja3sString = made.ja3sString
             }
-            ja4.write { out in
-                guard let made = FingerprintText.ja4(inputs, scratch: ja4Text, ja4: out) else { return 0 }
-                rendered.ja4Raw = kept(ja4Text, made.raw)
-                return made.count
-            }
-            self.ja3 = ja3
-            self.ja4 = ja4
-        }
-        if ja3s.isEmpty {
-            var ja3s = ShortBytes<32>()
-            ja3s.write { hash in
-                guard let made = FingerprintText.ja3sHash(inputs, scratch: ja3sText, hash: hash) else { return 0 }
-                rendered.ja3sString = kept(ja3sText, made.text)
-                return made.digits
-            }
-            self.ja3s = ja3s
+        } else if !ja3s.isEmpty {
+            rendered.ja3sString = ja3s.withBytes { memo.server(inputs, known: $0) }?.ja3sString
         }
         return rendered
     }
-
-    /// Scratch for `finishHashes` to keep all three raw strings.
-    public static let renderedScratchCapacity = 3 * FingerprintText.scratchCapacity
 }
 
 /// The raw strings (`ja3_string`, `ja4_r`, `ja3s_string`) that `SessionFingerprints.finishHashes`

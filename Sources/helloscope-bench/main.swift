@@ -19,14 +19,14 @@ struct CountingSink: SessionSink {
     var sessions = 0
     let hashing: Bool
     var writerAllocations: UInt = 0
-    let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: FingerprintText.scratchCapacity)
+    let memo = FingerprintMemo()
 
     mutating func accept(_ session: borrowing SessionRecord) {
         sessions += 1
         guard hashing else { return }
         let before = allocations()
         var record = copy session
-        record.fingerprints.finishHashes(scratch: scratch)
+        record.fingerprints.finishHashes(memo: memo)
         writerAllocations += allocations() - before
     }
 }

@@ -58,9 +58,9 @@ final class SessionPipeline: @unchecked Sendable {
     /// for it a third of the time; with this, 115 200 of 190 026 sessions were hashed on the
     /// tracker and the run took 1.02 s instead of 1.11 s (medians of 21 alternating runs).
     private var hashBeforeQueueing = false
-    /// The tracking thread's own scratch for that: too small to keep the raw strings for the
-    /// JSON line (they would be overwritten before it is written), which writes them again.
-    private let trackerScratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: FingerprintText.scratchCapacity)
+    /// The tracking thread's own memo for that. The raw strings it hands back are dropped: they
+    /// would be overwritten before the line is written; the writer's memo gives them again.
+    private let trackerMemo = FingerprintMemo()
     /// Where fingerprints are hashed once the output thread runs; automatic unless the
     /// environment says (`HELLOSCOPE_FINGERPRINT_HASHING=tracker` or `writer`), which the
     /// tests use to hold both ways to the same lines.
@@ -77,9 +77,9 @@ final class SessionPipeline: @unchecked Sendable {
             }
         }
     }
-    /// Where fingerprint strings are written to be hashed (all three side by side, for the JSON
-    /// line to copy): the tracking thread's until the output thread starts, the output thread's after.
-    private let fingerprintScratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: SessionFingerprints.renderedScratchCapacity)
+    /// Fingerprints and their raw strings for the JSON line: the tracking thread's until the
+    /// output thread starts, the output thread's after.
+    private let writerMemo = FingerprintMemo()
 
     init(hub: OutputHub) {
         self.hub = hub
@@ -111,8 +111,6 @@ final class SessionPipeline: @unchecked Sendable {
             batch.records.deallocate()
             batch.slots.deallocate()
         }
-        fingerprintScratch.deallocate()
-        trackerScratch.deallocate()
     }
 
     /// Tracking thread: gives `session`, in the tracker's slot `slot`, to the hub, or queues
@@ -122,11 +120,11 @@ final class SessionPipeline: @unchecked Sendable {
         sessionsSinceReview += 1
         guard threaded else {
             // The tracker is done with the slot: hash in place.
-            let rendered = session.pointee.fingerprints.finishHashes(scratch: fingerprintScratch)
+            let rendered = session.pointee.fingerprints.finishHashes(memo: writerMemo)
             hub.accept(session, rendered: rendered)
             return false
         }
-        if hashBeforeQueueing { session.pointee.fingerprints.finishHashes(scratch: trackerScratch) }
+        if hashBeforeQueueing { session.pointee.fingerprints.finishHashes(memo: trackerMemo) }
         condition.lock()
         var batch = filling ?? takeEmptyLocked()
         batch.records[batch.count] = session
@@ -201,7 +199,7 @@ final class SessionPipeline: @unchecked Sendable {
             condition.unlock()
             for index in 0 ..< batch.count {
                 let session = batch.records[index]
-                let rendered = session.pointee.fingerprints.finishHashes(scratch: fingerprintScratch)
+                let rendered = session.pointee.fingerprints.finishHashes(memo: writerMemo)
                 hub.accept(session, rendered: rendered, next: index + 1 < batch.count ? UnsafePointer(batch.records[index + 1]) : nil)
             }
             condition.lock()

@@ -3,10 +3,10 @@ import HelloFlows
 import HelloWire
 import Testing
 
-/// `finishHashes` as `analyze`'s writer runs it (RFC 8448's hellos): given room, it hands back
-/// the raw strings it hashed, for the JSON line to copy instead of writing them again. They
-/// must be the strings the writer would write, all three intact after the call, and the
-/// hashes must not depend on the room.
+/// `finishHashes` as `analyze`'s writer runs it (RFC 8448's hellos): it hands back the raw
+/// strings it hashed, for the JSON line to copy instead of writing them again. They must be
+/// the strings the writer would write, all three intact after the call, and the hashes must
+/// be the same whether the memo remembered the hellos or not, or the tracker hashed them.
 @Suite struct SessionFingerprintsTests {
     private func pending() throws -> SessionFingerprints {
         let client = Array(Hellos.tls13ClientHelloRecord.dropFirst(5))
@@ -30,34 +30,50 @@ import Testing
         buffer.map { String(decoding: $0, as: UTF8.self) }
     }
 
-    @Test func rawStringsComeBackAsTheWriterWritesThem() throws {
-        var prints = try pending()
-        let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: SessionFingerprints.renderedScratchCapacity)
-        defer { scratch.deallocate() }
-        let rendered = prints.finishHashes(scratch: scratch)
-        #expect(!prints.hashesPending)
-        let inputs = prints.inputs
+    private func expectWriterStrings(_ rendered: RenderedFingerprints, _ inputs: FingerprintInputs) {
         let ja3String = text(inputs) { FingerprintText.writeJA3($0, into: $1) }
         #expect(ja3String.hasPrefix("771,4865-4867-4866,"))
         #expect(string(rendered.ja3String) == ja3String)
         #expect(string(rendered.ja4Raw) == text(inputs) { FingerprintText.writeJA4Raw($0, into: $1).count })
         #expect(string(rendered.ja3sString) == text(inputs) { FingerprintText.writeJA3S($0, into: $1) })
-
-        var small = try pending()
-        let one = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: FingerprintText.scratchCapacity)
-        defer { one.deallocate() }
-        let none = small.finishHashes(scratch: one)
-        #expect(none.ja3String == nil && none.ja4Raw == nil && none.ja3sString == nil)
-        #expect(small.ja3.string == prints.ja3.string && small.ja4.string == prints.ja4.string && small.ja3s.string == prints.ja3s.string)
-        #expect(prints.ja3.count == 32 && prints.ja4.count == 36 && prints.ja3s.count == 32)
     }
 
-    @Test func nothingComesBackWhenNothingWasPending() throws {
+    @Test func rawStringsComeBackAsTheWriterWritesThem() throws {
+        let memo = FingerprintMemo()
+        var prints = try pending()
+        let fresh = prints.finishHashes(memo: memo)
+        #expect(!prints.hashesPending)
+        expectWriterStrings(fresh, prints.inputs)
+        #expect(prints.ja3.count == 32 && prints.ja4.count == 36 && prints.ja3s.count == 32)
+
+        var again = try pending()
+        let remembered = again.finishHashes(memo: memo)
+        #expect(memo.hits == 2, "the second session's hellos are the first's")
+        expectWriterStrings(remembered, again.inputs)
+        #expect(again.ja3.string == prints.ja3.string && again.ja4.string == prints.ja4.string && again.ja3s.string == prints.ja3s.string)
+    }
+
+    /// The tracker hashed (its own memo) and the writer's memo gives the strings, keeping the
+    /// hashes it finds: on a memo that has never seen the hellos, and on one that has.
+    @Test func hashesMadeOnTheTrackerKeepTheirStrings() throws {
+        let trackerMemo = FingerprintMemo(), writerMemo = FingerprintMemo()
+        var hashed = try pending()
+        hashed.finishHashes(memo: trackerMemo)
+        let expected = hashed
+        for _ in 0 ..< 2 {
+            var prints = expected
+            let rendered = prints.finishHashes(memo: writerMemo)
+            expectWriterStrings(rendered, prints.inputs)
+            #expect(prints.ja3.string == expected.ja3.string && prints.ja4.string == expected.ja4.string
+                    && prints.ja3s.string == expected.ja3s.string)
+        }
+        #expect(writerMemo.misses == 2 && writerMemo.hits == 2)
+    }
+
+    @Test func nothingIsHashedWhenNothingWasPending() throws {
         var prints = try pending()
         prints.hashesPending = false
-        let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: SessionFingerprints.renderedScratchCapacity)
-        defer { scratch.deallocate() }
-        let rendered = prints.finishHashes(scratch: scratch)
+        let rendered = prints.finishHashes(memo: FingerprintMemo())
         #expect(rendered.ja3String == nil && rendered.ja4Raw == nil && rendered.ja3sString == nil)
         #expect(prints.ja3.isEmpty && prints.ja4.isEmpty && prints.ja3s.isEmpty)
     }
