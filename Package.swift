@@ -35,7 +35,7 @@ let package = Package(
             dependencies: ["HelloWire", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "HelloCapture", dependencies: ["CPcap", "CPrefetch"]),
-        .target(name: "HelloFuzzing", dependencies: ["HelloWire", "HelloFlows"]),
+        .target(name: "HelloFuzzing", dependencies: ["HelloWire", "HelloFlows", "HelloFingerprint"]),
         .target(name: "HelloOutput", dependencies: ["HelloFlows", "HelloWire", "HelloFingerprint"]),
         // Syslog alerts (formats, alert policy, UDP/TCP/TLS senders); NIO only here.
         .target(

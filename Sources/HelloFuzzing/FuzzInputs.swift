@@ -1,5 +1,6 @@
 // What each fuzz target does with one input, shared by the libFuzzer executables in Fuzz/
 // and by the regression tests that replay saved crash inputs (Tests/HelloWireTests/Corpus).
+import HelloFingerprint
 import HelloFlows
 import HelloWire
 
@@ -33,12 +34,18 @@ public func fuzzHello(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             if let hello = try? ClientHello(decoding: span, body: body) {
                 _ = hello.offeredVersions(span)
                 checkRanges(hello.extensions, count: stream.count)
+                var inputs = FingerprintInputs()
+                inputs.readClient(hello, in: span)
+                checkMemo(client: inputs)
             }
             from = resume
         case .serverHello(let body, let resume):
             if let hello = try? ServerHello(decoding: span, body: body) {
                 _ = hello.negotiatedVersion
                 checkRanges(hello.extensions, count: stream.count)
+                var inputs = FingerprintInputs()
+                inputs.readServer(hello, in: span)
+                checkMemo(server: inputs)
             }
             from = resume
         case .sslv2ClientHello(let message, let resume):
@@ -62,6 +69,49 @@ public func fuzzHello(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard from < stream.count else { return 0 }
     }
     return 0
+}
+
+/// Two slots, kept across inputs: hellos of one run replace each other's entries and meet
+/// remembered ones, as on a busy link.
+nonisolated(unsafe) private let memo = FingerprintMemo(slots: 2)
+
+/// What the memo answers for a ClientHello's inputs, made or remembered (asked twice), must be
+/// what `FingerprintText` makes of them directly.
+private func checkMemo(client inputs: FingerprintInputs) {
+    let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 2 * FingerprintText.scratchCapacity + 72)
+    defer { scratch.deallocate() }
+    let size = FingerprintText.scratchCapacity
+    let ja3Text = UnsafeMutableBufferPointer(rebasing: scratch[0 ..< size]), ja4Text = UnsafeMutableBufferPointer(rebasing: scratch[size ..< 2 * size])
+    let ja3 = UnsafeMutableBufferPointer(rebasing: scratch[2 * size ..< 2 * size + 32])
+    let ja4 = UnsafeMutableBufferPointer(rebasing: scratch[2 * size + 32 ..< 2 * size + 72])
+    guard inputs.hasClient, let madeJA3 = FingerprintText.ja3Hash(inputs, scratch: ja3Text, hash: ja3),
+          let madeJA4 = FingerprintText.ja4(inputs, scratch: ja4Text, ja4: ja4) else {
+        return precondition(memo.client(inputs) == nil)
+    }
+    for _ in 0 ..< 2 {
+        guard let answer = memo.client(inputs) else { preconditionFailure("the memo gave no fingerprint for a hello that has one") }
+        precondition(same(answer.ja3, ja3, madeJA3.digits) && same(answer.ja3String, ja3Text, madeJA3.text))
+        precondition(same(answer.ja4, ja4, madeJA4.count) && same(answer.ja4Raw, ja4Text, madeJA4.raw))
+    }
+}
+
+/// The same for a ServerHello's JA3S.
+private func checkMemo(server inputs: FingerprintInputs) {
+    let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: FingerprintText.scratchCapacity + 32)
+    defer { scratch.deallocate() }
+    let text = UnsafeMutableBufferPointer(rebasing: scratch[0 ..< FingerprintText.scratchCapacity])
+    let hash = UnsafeMutableBufferPointer(rebasing: scratch[FingerprintText.scratchCapacity...])
+    guard inputs.hasServer, let made = FingerprintText.ja3sHash(inputs, scratch: text, hash: hash) else {
+        return precondition(memo.server(inputs) == nil)
+    }
+    for _ in 0 ..< 2 {
+        guard let answer = memo.server(inputs) else { preconditionFailure("the memo gave no JA3S for a hello that has one") }
+        precondition(same(answer.ja3s, hash, made.digits) && same(answer.ja3sString, text, made.text))
+    }
+}
+
+private func same(_ answer: UnsafeBufferPointer<UInt8>, _ made: UnsafeMutableBufferPointer<UInt8>, _ count: Int) -> Bool {
+    answer.count == count && answer.elementsEqual(made.prefix(count))
 }
 
 private func checkRanges(_ extensions: HelloExtensions, count: Int) {
