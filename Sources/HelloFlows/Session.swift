@@ -1,3 +1,4 @@
+import CPrefetch
 import HelloFingerprint
 import HelloWire
 
@@ -226,4 +227,14 @@ public struct SessionRecord: Sendable {
 
     public var hasClientHello: Bool { clientHello == .parsed }
     public var hasServerHello: Bool { serverHello == .parsed }
+
+    /// Starts loading every cache line of the record at `session`. A session is written on
+    /// the tracking thread and read on the output thread, so its 18 lines sit in the other
+    /// core's cache; the output thread calls this a few sessions ahead rather than wait for
+    /// them line by line as the JSON line, the inventory and the tally reach them.
+    @inline(__always)
+    public static func prefetch(_ session: UnsafePointer<SessionRecord>) {
+        let start = UnsafeRawPointer(session)
+        for offset in stride(from: 0, to: MemoryLayout<SessionRecord>.size, by: 64) { hs_prefetch_for_read(start + offset) }
+    }
 }

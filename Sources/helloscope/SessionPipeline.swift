@@ -27,6 +27,8 @@ final class SessionPipeline: @unchecked Sendable {
     static let batchCount = 4
     static let maximumDelay: TimeInterval = 0.1
     static let packetsPerSessionForThread = 32
+    /// How many sessions ahead the output thread starts loading a record (`SessionRecord.prefetch`).
+    static let prefetchDistance = 4
     /// Slots a batch keeps until the tracker fills it again: every batch's, at most.
     static let slotsKeptAtMost = batchSize * batchCount
 
@@ -197,7 +199,9 @@ final class SessionPipeline: @unchecked Sendable {
             guard !ready.isEmpty else { break }
             let batch = ready.removeFirst()
             condition.unlock()
+            for index in 0 ..< min(Self.prefetchDistance, batch.count) { SessionRecord.prefetch(batch.records[index]) }
             for index in 0 ..< batch.count {
+                if index + Self.prefetchDistance < batch.count { SessionRecord.prefetch(batch.records[index + Self.prefetchDistance]) }
                 let session = batch.records[index]
                 let rendered = session.pointee.fingerprints.finishHashes(memo: writerMemo)
                 hub.accept(session, rendered: rendered, next: index + 1 < batch.count ? UnsafePointer(batch.records[index + 1]) : nil)
