@@ -37,6 +37,9 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
     private let scratch: UnsafeMutableRawBufferPointer
     /// Where fingerprint strings are written to be hashed (never longer: their lists are bounded).
     private let fingerprintScratch: UnsafeMutableBufferPointer<UInt8>
+    /// Hashes of recent hellos, for when the tracker hashes them itself (`capture`): a repeated
+    /// hello costs a look-up instead of two MD5s, two SHA-256s and their two allocations.
+    private let fingerprintMemo = FingerprintMemo()
     private var nowSeconds: UInt32 = 0
 
     public init(configuration: TrackerConfiguration, sink: consuming Sink) {
@@ -488,7 +491,13 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
             prints.hashesPending = true
             return
         }
-        // Into locals: the closures read `prints.inputs`, which a write into `prints` would conflict with.
+        if let made = fingerprintMemo.client(prints.inputs) {
+            prints.ja3.assign(made.ja3)
+            prints.ja4.assign(made.ja4)
+            return
+        }
+        // Cut lists (or no TLS ClientHello): from the whole hello. Into locals: the closures
+        // read `prints.inputs`, which a write into `prints` would conflict with.
         var ja3 = ShortBytes<32>(), ja4 = ShortBytes<40>()
         let scratch = fingerprintScratch
         ja3.write { FingerprintText.ja3Hash(prints.inputs, hello: hello, in: span, scratch: scratch, hash: $0) }
@@ -502,6 +511,10 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
         prints.inputs.readServer(hello, in: span)
         if configuration.deferFingerprintHashes && !prints.inputs.serverCut {
             prints.hashesPending = true
+            return
+        }
+        if let made = fingerprintMemo.server(prints.inputs) {
+            prints.ja3s.assign(made.ja3s)
             return
         }
         var ja3s = ShortBytes<32>()

@@ -78,3 +78,54 @@ import Testing
         #expect(prints.ja3.isEmpty && prints.ja4.isEmpty && prints.ja3s.isEmpty)
     }
 }
+
+/// The tracker hashing on the packet path, as `capture` runs it (its own memo), against the
+/// tracker leaving the hashing to a writer, as `analyze` does: over connections whose hellos
+/// repeat and alternate (three ClientHellos, two ServerHellos), every session's JA3, JA4 and
+/// JA3S agree, and the ones hashed on the packet path match the reference types.
+@Suite struct TrackerFingerprintMemoTests {
+    @Test func repeatedHellosHashedInPlaceMatchTheWritersHashes() throws {
+        let clients = [Hellos.tls13ClientHelloRecord, Hellos.tls12ClientHelloRecord, Hellos.tls10ClientHelloRecord()]
+        let servers = [Hellos.tls13ServerHelloRecord, Hellos.serverHelloRecord(version: 0x0303, cipher: 0xc02f)]
+        var frames: [[UInt8]] = []
+        for index in 0 ..< 30 {
+            var conversation = Conversation(initiator: ("10.0.\(index / 200).\(index % 200 + 1)", UInt16(40_000 + index)),
+                                            responder: ("10.9.9.9", 443))
+            conversation.open()
+            conversation.send(fromInitiator: true, clients[index % clients.count])
+            conversation.send(fromInitiator: false, servers[(index / 2) % servers.count])
+            conversation.close(fromInitiator: true)
+            frames += conversation.frames
+        }
+        let inPlace = run(frames).sessions
+        var deferred = testConfiguration()
+        deferred.deferFingerprintHashes = true
+        let memo = FingerprintMemo()
+        let written = run(frames, configuration: deferred).sessions.map { session in
+            var session = session
+            session.fingerprints.finishHashes(memo: memo)
+            return session
+        }
+        try #require(inPlace.count == 30 && written.count == 30)
+        for (made, expected) in zip(inPlace, written) {
+            #expect(made.fingerprints.ja3.count == 32 && made.fingerprints.ja4.count == 36 && made.fingerprints.ja3s.count == 32)
+            #expect(made.fingerprints.ja3.string == expected.fingerprints.ja3.string)
+            #expect(made.fingerprints.ja4.string == expected.fingerprints.ja4.string)
+            #expect(made.fingerprints.ja3s.string == expected.fingerprints.ja3s.string)
+        }
+        // Closures, not key paths: a key path through `ShortBytes` crashes the 6.3 compiler.
+        #expect(Set(inPlace.map { $0.fingerprints.ja3.string }).count == 3)
+        #expect(Set(inPlace.map { $0.fingerprints.ja3s.string }).count == 2)
+
+        let message = Array(Hellos.tls13ClientHelloRecord.dropFirst(5))
+        let span = message.span.bytes
+        let hello = try ClientHello(decoding: span, body: 4 ..< message.count)
+        let ja3 = JA3(hello: hello, in: span)?.ja3, ja4 = JA4(hello: hello, in: span)?.ja4
+        let tls13Clients = inPlace.filter { $0.offered.maximum?.rawValue == 0x0304 }
+        #expect(tls13Clients.count == 10)
+        for session in tls13Clients {
+            #expect(session.fingerprints.ja3.string == ja3)
+            #expect(session.fingerprints.ja4.string == ja4)
+        }
+    }
+}
