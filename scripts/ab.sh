@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Two builds of helloscope on one workload, alternating, judged pair by pair: this machine's
+# pace drifts by a quarter or more within minutes, so the medians of two series run one after
+# the other compare the hours as much as the builds. Each pair runs A then B back to back from
+# the same state (no old output, nothing dirty left to write back); the summary gives each
+# build's medians and, per measure, the median of the differences B − A and how many pairs B
+# won.
+#   ROUNDS=15 scripts/ab.sh OLD_BINARY NEW_BINARY [imix|handshakes|FILE]
+# Keep a build aside first, e.g. `cp .build/release/helloscope /tmp/helloscope-before`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -ge 2 ] || { echo "usage: ROUNDS=15 scripts/ab.sh OLD_BINARY NEW_BINARY [imix|handshakes|FILE]" >&2; exit 64; }
+old=$1 new=$2 workload=${3:-handshakes}
+ROUNDS=${ROUNDS:-15}
+for binary in "$old" "$new"; do
+    [ -x "$binary" ] || { echo "ab.sh: $binary is not an executable" >&2; exit 66; }
+done
+file=$workload
+[ -f "$file" ] || file=bench-data/$workload.pcap
+[ -f "$file" ] || { echo "ab.sh: no $file (scripts/bench.sh $workload makes it)" >&2; exit 66; }
+cat "$file" > /dev/null   # page cache, for both alike
+output=$(mktemp -d)
+trap 'rm -rf "$output"' EXIT
+results=$output/results   # one line per run: build wall user system peak_kib
+for _ in $(seq "$ROUNDS"); do
+    for build in A B; do
+        binary=$old; [ $build = B ] && binary=$new
+        rm -f "$output/out.jsonl"; sync
+        /usr/bin/time -f "$build %e %U %S %M" "$binary" analyze --quiet --json "$output/out.jsonl" "$file" \
+            2>>"$results" >/dev/null || { echo "ab.sh: $binary failed:" >&2; tail -5 "$results" >&2; exit 1; }
+    done
+done
+python3 - "$results" "$old" "$new" "$file" <<'PY'
+import statistics, sys
+runs = {"A": [], "B": []}
+for line in open(sys.argv[1]):
+    fields = line.split()
+    if len(fields) == 5 and fields[0] in runs:
+        runs[fields[0]].append([float(value) for value in fields[1:]])
+a, b = runs["A"], runs["B"]
+if not a or len(a) != len(b):
+    sys.exit(f"ab.sh: runs failed ({len(a)} of A, {len(b)} of B); see {sys.argv[1]}")
+print(f"{sys.argv[4]}, {len(a)} pairs; A = {sys.argv[2]}, B = {sys.argv[3]}")
+print("| measure | A median | B median | median of B − A | B lower in |")
+print("|---|---|---|---|---|")
+measures = [("wall s", lambda run: run[0]), ("user s", lambda run: run[1]), ("system s", lambda run: run[2]),
+            ("CPU s", lambda run: run[1] + run[2]), ("peak RSS MiB", lambda run: run[3] / 1024)]
+for name, value in measures:
+    differences = [value(new) - value(old) for old, new in zip(a, b)]
+    wins = sum(1 for difference in differences if difference < 0)
+    print(f"| {name} | {statistics.median(map(value, a)):.2f} | {statistics.median(map(value, b)):.2f} "
+          f"| {statistics.median(differences):+.2f} | {wins} of {len(a)} |")
+PY
