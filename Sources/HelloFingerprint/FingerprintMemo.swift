@@ -31,6 +31,8 @@ public final class FingerprintMemo {
     private let servers: Table
     /// Where a string is written to be hashed, and where it stays when it does not fit an entry.
     private let scratch: UnsafeMutableBufferPointer<UInt8>
+    /// Hits and misses, in memory of their own: a class's `var` would be checked for exclusive
+    /// access at every count.
     private let counts: UnsafeMutablePointer<Int>
 
     /// Look-ups answered from the memo, and those that had to make the fingerprint.
@@ -63,8 +65,8 @@ public final class FingerprintMemo {
     public func client(_ inputs: borrowing FingerprintInputs,
                        known: (ja3: UnsafeBufferPointer<UInt8>, ja4: UnsafeBufferPointer<UInt8>)? = nil) -> Client? {
         guard inputs.hasClient, !inputs.clientCut else { return nil }
-        let (key, keyCount) = (UnsafeMutableRawPointer(keyRoom), inputs.writeClientKey(into: UnsafeMutableRawPointer(keyRoom)))
-        let (entry, hash, remembered) = find(in: clients, key: key, keyCount)
+        let keyCount = inputs.writeClientKey(into: keyRoom)
+        let (entry, hash, remembered) = find(in: clients, key: keyRoom, keyCount)
         if remembered { return client(in: entry) }
         let ja3Text = part(0), ja4Text = part(1)
         let ja3 = hashRoom(0), ja4 = hashRoom(1)
@@ -82,7 +84,7 @@ public final class FingerprintMemo {
         // Hashes made elsewhere are remembered only if there are any: an entry answers later
         // look-ups that need them.
         guard made.ja3 > 0 && made.ja4 > 0,
-              clients.store(entry, hash: hash, key: key, keyCount, hashes: hashes, texts: strings) else {
+              clients.store(entry, hash: hash, key: keyRoom, keyCount, hashes: hashes, texts: strings) else {
             return Client(ja3: hashes.0, ja4: hashes.1, ja3String: strings.0, ja4Raw: strings.1)
         }
         return client(in: entry)
@@ -91,8 +93,8 @@ public final class FingerprintMemo {
     /// JA3S and its string for the ServerHello side of `inputs`, as `client` does.
     public func server(_ inputs: borrowing FingerprintInputs, known ja3sKnown: UnsafeBufferPointer<UInt8>? = nil) -> Server? {
         guard inputs.hasServer, !inputs.serverCut else { return nil }
-        let (key, keyCount) = (UnsafeMutableRawPointer(keyRoom), inputs.writeServerKey(into: UnsafeMutableRawPointer(keyRoom)))
-        let (entry, hash, remembered) = find(in: servers, key: key, keyCount)
+        let keyCount = inputs.writeServerKey(into: keyRoom)
+        let (entry, hash, remembered) = find(in: servers, key: keyRoom, keyCount)
         if remembered { return server(in: entry) }
         let text = part(0), ja3s = hashRoom(0)
         let made: (ja3s: Int, text: Int)
@@ -105,7 +107,7 @@ public final class FingerprintMemo {
         let string = UnsafeBufferPointer(rebasing: text[0 ..< made.text])
         let hashed = UnsafeBufferPointer(rebasing: ja3s[0 ..< made.ja3s])
         let none = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-        guard made.ja3s > 0, servers.store(entry, hash: hash, key: key, keyCount, hashes: (hashed, none), texts: (string, none)) else {
+        guard made.ja3s > 0, servers.store(entry, hash: hash, key: keyRoom, keyCount, hashes: (hashed, none), texts: (string, none)) else {
             return Server(ja3s: hashed, ja3sString: string)
         }
         return server(in: entry)
@@ -141,8 +143,8 @@ public final class FingerprintMemo {
         return UnsafeMutableBufferPointer(rebasing: scratch[start ..< start + Table.hashCapacity])
     }
 
-    private var keyRoom: UnsafeMutablePointer<UInt8> {
-        scratch.baseAddress! + 2 * FingerprintText.scratchCapacity + 2 * Table.hashCapacity
+    private var keyRoom: UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(scratch.baseAddress! + 2 * FingerprintText.scratchCapacity + 2 * Table.hashCapacity)
     }
 
     private func copy(_ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {

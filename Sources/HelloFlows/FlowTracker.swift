@@ -38,8 +38,9 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
     /// Where fingerprint strings are written to be hashed (never longer: their lists are bounded).
     private let fingerprintScratch: UnsafeMutableBufferPointer<UInt8>
     /// Hashes of recent hellos, for when the tracker hashes them itself (`capture`): a repeated
-    /// hello costs a look-up instead of two MD5s, two SHA-256s and their two allocations.
-    private let fingerprintMemo = FingerprintMemo()
+    /// hello costs a look-up instead of two MD5s, two SHA-256s and their two allocations. None
+    /// when the sink hashes (`deferFingerprintHashes`, `analyze`) or fingerprints are off.
+    private let fingerprintMemo: FingerprintMemo?
     private var nowSeconds: UInt32 = 0
 
     public init(configuration: TrackerConfiguration, sink: consuming Sink) {
@@ -53,6 +54,7 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
         scanner = HandshakeScanner(limit: configuration.reassemblyBound)
         scratch = .allocate(byteCount: configuration.reassemblyBound, alignment: 16)
         fingerprintScratch = .allocate(capacity: FingerprintText.scratchCapacity)
+        fingerprintMemo = configuration.fingerprints && !configuration.deferFingerprintHashes ? FingerprintMemo() : nil
     }
 
     deinit {
@@ -491,7 +493,7 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
             prints.hashesPending = true
             return
         }
-        if let made = fingerprintMemo.client(prints.inputs) {
+        if let made = fingerprintMemo?.client(prints.inputs) {
             prints.ja3.assign(made.ja3)
             prints.ja4.assign(made.ja4)
             return
@@ -513,7 +515,7 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
             prints.hashesPending = true
             return
         }
-        if let made = fingerprintMemo.server(prints.inputs) {
+        if let made = fingerprintMemo?.server(prints.inputs) {
             prints.ja3s.assign(made.ja3s)
             return
         }
