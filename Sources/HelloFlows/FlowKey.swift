@@ -2,12 +2,17 @@ import HelloWire
 
 /// A TCP connection's identity: both endpoints in a fixed order (lower address/port
 /// first) and the innermost VLAN id, so A→B and B→A find the same entry.
-public struct FlowKey: Hashable, Sendable {
+public struct FlowKey: Hashable, Comparable, Sendable {
     public var lowAddress: IPAddress
     public var highAddress: IPAddress
     public var lowPort: UInt16
     public var highPort: UInt16
     public var vlan: UInt16
+
+    public static func < (lhs: FlowKey, rhs: FlowKey) -> Bool {
+        (lhs.lowAddress, lhs.highAddress, lhs.lowPort, lhs.highPort, lhs.vlan)
+            < (rhs.lowAddress, rhs.highAddress, rhs.lowPort, rhs.highPort, rhs.vlan)
+    }
 
     /// The key of `segment`'s connection, and whether its sender is the low endpoint.
     @inline(__always)

@@ -94,6 +94,14 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
 
         let (key, fromLow) = FlowKey.of(segment)
         var (slot, found) = table.find(key)
+        if found && isIdlePastTimeout(table.pointer(slot)) {
+            // Over, whether or not the idle sweep has reached its slot yet: where a flow lands
+            // depends on the table's random hash key, and the same capture must give the
+            // same sessions in every run.
+            counters.flowsExpired += 1
+            endFlow(slot, status: nil, now: timestampNanos)
+            (slot, found) = table.find(key)
+        }
         if !found {
             // Pure ACKs and FINs of flows we never tracked start nothing.
             guard !segment.payload.isEmpty || segment.flags.contains(.syn) else { return }
@@ -143,9 +151,23 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
     /// Ends every flow still open (end of input): pending sessions go out with the status
     /// their handshake reached.
     public mutating func finish(now: Int64) {
+        // Sessions still pending first, in the order their hellos came: the table's order is
+        // its random hash key's, and two runs over one capture should give the same lines in
+        // the same order. One list, of at most the session pool's size, once per input.
+        var pending: [(firstSeenNanos: Int64, key: FlowKey)] = []
+        for slot in 0 ..< table.slotCount {
+            let flow = table.pointer(slot)
+            guard flow.pointee.occupied, !flow.pointee.finished, flow.pointee.session >= 0 else { continue }
+            pending.append((sessions.pointer(flow.pointee.session).pointee.firstSeenNanos, flow.pointee.key))
+        }
+        pending.sort { $0.firstSeenNanos != $1.firstSeenNanos ? $0.firstSeenNanos < $1.firstSeenNanos : $0.key < $1.key }
+        for (_, key) in pending {
+            let (slot, found) = table.find(key)
+            if found { endFlow(slot, status: nil, now: now) }
+        }
         // Ending a flow shifts the rest of its probe run back one slot (FlowTable.remove), also
         // from slot 0 across the wrap into the last slot: so look at a slot again until it is
-        // empty, from the top down. Nothing is allocated, and no flow is skipped.
+        // empty, from the top down. No flow is skipped.
         var slot = table.slotCount - 1
         while slot >= 0 {
             if table.pointer(slot).pointee.occupied {
@@ -295,7 +317,7 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
     private mutating func startBuffer(
         _ flow: UnsafeMutablePointer<FlowEntry>, fromLow: Bool, base: UInt32, now: Int64
     ) -> Int32? {
-        guard let slot = reassembly.take(baseSequence: base) else {
+        guard let slot = reassembly.take(baseSequence: base, startedNanos: now) else {
             counters.reassemblyPoolExhausted += 1
             helloFailed(flow, fromLow: fromLow, state: .gap, now: now)
             return nil
@@ -684,7 +706,10 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
                 let direction = directionPointer(flow, fromLow: fromLow)
                 if direction.pointee.buffer >= 0 {
                     counters.hellosIncompleteGap += 1
-                    helloFailed(flow, fromLow: fromLow, state: .gap, now: now)
+                    // Dated when the hello began, not when the flow ended: an idle flow ends
+                    // when the sweep reaches its slot, and slots follow the random hash key.
+                    let began = reassembly.buffer(direction.pointee.buffer).startedNanos
+                    helloFailed(flow, fromLow: fromLow, state: .gap, now: began)
                 }
             }
         }
@@ -728,13 +753,16 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
         expireIdle(steps: min(table.slotCount, (table.slotCount * min(elapsed, pass) + pass - 1) / pass), now: now)
     }
 
+    @inline(__always)
+    private func isIdlePastTimeout(_ flow: UnsafeMutablePointer<FlowEntry>) -> Bool {
+        let lastSeen = flow.pointee.lastSeenSeconds
+        return nowSeconds > lastSeen && nowSeconds &- lastSeen > configuration.idleTimeoutSeconds
+    }
+
     private mutating func expireIdle(steps: Int, now: Int64) {
-        let timeout = configuration.idleTimeoutSeconds
-        let current = nowSeconds
         for _ in 0 ..< steps {
             guard let slot = table.advanceHand() else { continue }
-            let lastSeen = table.pointer(slot).pointee.lastSeenSeconds
-            if current > lastSeen && current &- lastSeen > timeout {
+            if isIdlePastTimeout(table.pointer(slot)) {
                 counters.flowsExpired += 1
                 endFlow(slot, status: nil, now: now)
             }

@@ -10,6 +10,8 @@ public struct ReassemblyPool: ~Copyable {
 
     public struct Buffer {
         public var baseSequence: UInt32 = 0
+        /// The capture time of the segment that started the buffer: when the hello began.
+        public var startedNanos: Int64 = 0
         /// Bytes from the base that are filled without a hole.
         public var contiguous = 0
         /// The highest offset written, for the bound check.
@@ -48,8 +50,9 @@ public struct ReassemblyPool: ~Copyable {
         buffers.deallocate()
     }
 
-    /// A buffer whose stream starts at `baseSequence`, or nil when all are taken.
-    public mutating func take(baseSequence: UInt32) -> Int32? {
+    /// A buffer whose stream starts at `baseSequence`, begun at `startedNanos`, or nil when
+    /// all are taken.
+    public mutating func take(baseSequence: UInt32, startedNanos: Int64 = 0) -> Int32? {
         let slot: Int32
         if let reused = free.popLast() {
             slot = reused
@@ -59,7 +62,7 @@ public struct ReassemblyPool: ~Copyable {
         } else {
             return nil
         }
-        (buffers + Int(slot)).initialize(to: Buffer(baseSequence: baseSequence))
+        (buffers + Int(slot)).initialize(to: Buffer(baseSequence: baseSequence, startedNanos: startedNanos))
         inUse += 1
         return slot
     }

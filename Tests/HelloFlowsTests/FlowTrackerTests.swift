@@ -324,6 +324,90 @@ struct FlowTrackerTests {
         #expect(counters.sessions == 1)
     }
 
+    @Test("sessions still unanswered when the capture ends come out in the order of their hellos, run after run")
+    func unansweredInHelloOrder() throws {
+        // 40 agents whose ClientHellos go unanswered, their hellos in an order unrelated to
+        // their addresses or ports. Each run's flow table draws its own hash key, so the
+        // table's slot order differs from run to run.
+        var frames: [[UInt8]] = []
+        var clientPorts: [UInt16] = []
+        for index in 0 ..< 40 {
+            let host = (index * 17) % 40 + 2
+            var conversation = Conversation(initiator: ("10.213.9.\(host)", UInt16(50_000 + (index * 23) % 40)),
+                                            responder: ("10.213.7.1", 4120))
+            conversation.open()
+            conversation.send(fromInitiator: true, Hellos.tls10ClientHelloRecord())
+            frames += conversation.frames
+            clientPorts.append(conversation.initiator.port)
+        }
+        for _ in 0 ..< 3 {
+            let (sessions, _) = run(frames)
+            try #require(sessions.count == 40)
+            #expect(sessions.allSatisfy { $0.status == .noServerHello })
+            #expect(sessions.map(\.clientPort) == clientPorts)
+        }
+    }
+
+    @Test("a connection idle past the timeout is over when its addresses and ports come back, wherever its slot is")
+    func idleFlowEndsWhenItsTupleReturns() throws {
+        // One second at a time the idle sweep passes over 1/30 of the table (timeout 120 s),
+        // so whether it has reached an idle flow depends on the flow's slot, and so on the
+        // table's random hash key. Five runs, five keys.
+        var first = heartbeat()
+        first.send(fromInitiator: true, Hellos.tls10ClientHelloRecord(serverName: "first.example"))
+        var again = heartbeat()   // the same addresses and ports, 125 s later
+        again.send(fromInitiator: true, Hellos.tls10ClientHelloRecord(serverName: "again.example"))
+        again.send(fromInitiator: false, Hellos.serverHelloRecord(version: 0x0303, cipher: 0xc02f))
+        var timed: [([UInt8], Int64)] = first.frames.map { ($0, baseNanos) }
+        for second in 1 ..< 125 {
+            // Something else on the link every second: the clock moves on one second at a time.
+            let tick = FrameBuilder.tcpOverIPv4("10.9.9.9", 40_000, "10.9.9.8", 80, sequence: 1, acknowledgment: 1,
+                                                flags: TCPFlag.ack, [])
+            timed.append((tick, baseNanos + Int64(second) * 1_000_000_000))
+        }
+        timed += again.frames.map { ($0, baseNanos + 125_000_000_000) }
+        for _ in 0 ..< 5 {
+            var tracker = FlowTracker(configuration: testConfiguration(), sink: Collector())
+            let decoder = FrameDecoder(linkType: .ethernet)
+            for (frame, nanos) in timed {
+                tracker.process(frame: frame.span.bytes, decoder: decoder, timestampNanos: nanos, wireLength: frame.count)
+            }
+            tracker.finish(now: baseNanos + 126_000_000_000)
+            let sessions = tracker.sink.sessions
+            try #require(sessions.count == 2)
+            #expect(sessions[0].serverName.string == "first.example")
+            #expect(sessions[0].status == .noServerHello)
+            #expect(sessions[0].firstSeenNanos == baseNanos)
+            #expect(sessions[1].serverName.string == "again.example")
+            #expect(sessions[1].status == .negotiated)
+            #expect(tracker.counters.flowsExpired == 1)
+        }
+    }
+
+    @Test("a hello cut short and then idle is dated when it began, not when the sweep ended its flow")
+    func cutHelloDatedWhenItBegan() throws {
+        var conversation = heartbeat()
+        let hello = Hellos.tls10ClientHelloRecord()
+        conversation.frames.append(conversation.segment(fromInitiator: true, offset: 0, Array(hello.prefix(40))))
+        var timed: [([UInt8], Int64)] = conversation.frames.map { ($0, baseNanos) }
+        for second in 1 ..< 200 {
+            let tick = FrameBuilder.tcpOverIPv4("10.9.9.9", 40_000, "10.9.9.8", 80, sequence: 1, acknowledgment: 1,
+                                                flags: TCPFlag.ack, [])
+            timed.append((tick, baseNanos + Int64(second) * 1_000_000_000))
+        }
+        var tracker = FlowTracker(configuration: testConfiguration(), sink: Collector())
+        let decoder = FrameDecoder(linkType: .ethernet)
+        for (frame, nanos) in timed {
+            tracker.process(frame: frame.span.bytes, decoder: decoder, timestampNanos: nanos, wireLength: frame.count)
+        }
+        // Ended by the idle sweep, somewhere between 120 and 150 s after the hello began.
+        #expect(tracker.counters.flowsExpired == 1)
+        let sessions = tracker.sink.sessions
+        try #require(sessions.count == 1)
+        #expect(sessions[0].clientHello == .gap)
+        #expect(sessions[0].firstSeenNanos == baseNanos)
+    }
+
     @Test("a plaintext HTTP flow makes no session and counts as not TLS")
     func httpFlow() throws {
         var conversation = Conversation(initiator: ("10.213.7.2", 51_100), responder: ("10.213.7.1", 8080))
