@@ -65,9 +65,12 @@ public struct FlowTable: ~Copyable {
     public private(set) var count = 0
     private var hand = 0
     public static let initialSlots = 4096
+    private let hashKey: FlowHashKey
 
-    public init(maximumFlows: Int) {
+    /// `hashKey`: random unless a test needs to know where flows go.
+    public init(maximumFlows: Int, hashKey: FlowHashKey = .random()) {
         self.maximumFlows = max(maximumFlows, 1)
+        self.hashKey = hashKey
         finalSlotCount = self.maximumFlows + self.maximumFlows / 3 + 1
         slotCount = min(Self.initialSlots, finalSlotCount)
         reservedBytes = finalSlotCount * MemoryLayout<FlowEntry>.stride
@@ -137,7 +140,7 @@ public struct FlowTable: ~Copyable {
     @inline(__always)
     private func home(_ key: FlowKey) -> Int {
         // Parenthesised: `>>` binds tighter than `&*`, which once sent every key to slot 0.
-        Int(truncatingIfNeeded: ((key.slotHash >> 32) &* UInt64(slotCount)) >> 32)
+        Int(truncatingIfNeeded: ((hashKey.hash(key) >> 32) &* UInt64(slotCount)) >> 32)
     }
 
     @inline(__always)
@@ -172,6 +175,16 @@ public struct FlowTable: ~Copyable {
             if entry.pointee.key == key { return (slot, true) }
             slot = following(slot)
         }
+    }
+
+    /// How many slots `find(key)` looks at: 1 when the key's home holds it or is free.
+    func probes(_ key: FlowKey) -> Int {
+        var slot = home(key), count = 1
+        while entries[slot].occupied && entries[slot].key != key {
+            slot = following(slot)
+            count += 1
+        }
+        return count
     }
 
     /// Claims the free slot `find` returned, or another if the table had to grow first;

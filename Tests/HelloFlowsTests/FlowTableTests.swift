@@ -2,7 +2,25 @@ import Testing
 @testable import HelloFlows
 import HelloWire
 
+/// SplitMix64: a fixed sequence, so that a test knows its flow-hash keys.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var value = state
+        value = (value ^ (value >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        value = (value ^ (value >> 27)) &* 0x94d0_49bb_1331_11eb
+        return value ^ (value >> 31)
+    }
+}
+
 @Suite struct FlowTableTests {
+    /// A key the tests know, as an attacker would know an unkeyed hash.
+    let known: FlowHashKey = {
+        var generator = SplitMix64(state: 1)
+        return FlowHashKey(using: &generator)
+    }()
+
     func key(_ index: Int) -> FlowKey {
         FlowKey(lowAddress: IPAddress(ipv4: 0x0a00_0000 + UInt32(index)), highAddress: IPAddress(ipv4: 0x0ad5_0001),
                 lowPort: UInt16(1024 + index % 60_000), highPort: 443, vlan: 0)
@@ -17,7 +35,7 @@ import HelloWire
         var index = start
         while keys.count < count {
             let candidate = key(index)
-            let top = candidate.slotHash >> 32
+            let top = known.hash(candidate) >> 32
             if high ? top >= UInt64(UInt32.max) - (1 << 23) : top < (1 << 23) { keys.append(candidate) }
             index += 1
         }
@@ -59,7 +77,7 @@ import HelloWire
             keys.append(spread[index])
             if index < low.count { keys.append(low[index]); keys.append(high[index]) }
         }
-        var table = FlowTable(maximumFlows: 40_000)
+        var table = FlowTable(maximumFlows: 40_000, hashKey: known)
         var growths = 0
         for key in keys {
             let before = table.slotCount
@@ -83,5 +101,37 @@ import HelloWire
         #expect(table.count == kept.count)
         #expect(kept.filter { !table.find($0).found }.isEmpty)
         #expect(removed.filter { table.find($0).found }.isEmpty)
+    }
+
+    @Test("flows aimed at one slot under a known hash key spread out under the table's own")
+    func keyedHashDefeatsAimedFlows() {
+        // 2 000 flows whose hashes under `known` lie in the lowest 1/512 of the range: as an
+        // unkeyed hash let anyone pick them.
+        let aimed = clusteredKeys(2_000, high: false, from: 0)
+        var exposed = FlowTable(maximumFlows: 262_144, hashKey: known)
+        var generator = SplitMix64(state: 2)
+        var secret = FlowTable(maximumFlows: 262_144, hashKey: FlowHashKey(using: &generator))
+        var chosenAtRandom = FlowTable(maximumFlows: 262_144)
+        for key in aimed {
+            _ = exposed.insert(key, at: exposed.find(key).slot)
+            _ = secret.insert(key, at: secret.find(key).slot)
+            _ = chosenAtRandom.insert(key, at: chosenAtRandom.find(key).slot)
+        }
+        let exposedLongest = aimed.map { exposed.probes($0) }.max() ?? 0
+        let secretLongest = aimed.map { secret.probes($0) }.max() ?? 0
+        let exposedTotal = aimed.reduce(0) { $0 + exposed.probes($1) }
+        let secretTotal = aimed.reduce(0) { $0 + secret.probes($1) }
+        let randomTotal = aimed.reduce(0) { $0 + chosenAtRandom.probes($1) }
+        // Under the known key they pile up in one run: the last of them walks nearly all of it.
+        #expect(exposedLongest > 1_500)
+        #expect(exposedTotal > 1_000_000)
+        // Under a key the sender does not know, the same flows spread over the table: short runs.
+        #expect(secretLongest < 64)
+        #expect(secretTotal < 2 * aimed.count)
+        // A key drawn at random differs per run: only the average is sure to be short.
+        #expect(randomTotal < 4 * aimed.count)
+        // Each table draws its own key.
+        let first = FlowHashKey.random(), second = FlowHashKey.random()
+        #expect(aimed.prefix(8).map { first.hash($0) } != aimed.prefix(8).map { second.hash($0) })
     }
 }
