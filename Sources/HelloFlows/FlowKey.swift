@@ -45,6 +45,12 @@ public struct FlowHashKey: Sendable {
         words = (generator.next(), generator.next(), generator.next(), generator.next(), generator.next())
     }
 
+    /// The same key in every run, for runs that must repeat exactly (a fuzzer's, a test's).
+    public init(seed: UInt64) {
+        var generator = SplitMix64(state: seed)
+        self.init(using: &generator)
+    }
+
     /// A key from the system's random source.
     public static func random() -> FlowHashKey {
         var generator = SystemRandomNumberGenerator()
@@ -64,5 +70,18 @@ public struct FlowHashKey: Sendable {
         hash = (hash ^ (hash >> 33)) &* 0xff51_afd7_ed55_8ccd
         hash = (hash ^ (hash >> 33)) &* 0xc4ce_b9fe_1a85_ec53
         return hash ^ (hash >> 33)
+    }
+}
+
+/// A fixed sequence of well-mixed 64-bit numbers from a seed (Steele, Lea and Flood's SplitMix64).
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var value = state
+        value = (value ^ (value >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        value = (value ^ (value >> 27)) &* 0x94d0_49bb_1331_11eb
+        return value ^ (value >> 31)
     }
 }

@@ -15,6 +15,9 @@ public struct TrackerConfiguration: Sendable {
     /// Leave the hashing of the kept fingerprint lists to the sink (`SessionFingerprints.finishHashes`),
     /// for a sink that runs on a thread of its own.
     public var deferFingerprintHashes = false
+    /// Where flows go in the table: nil draws a key at random, as a sensor must (see
+    /// `FlowHashKey`). A fixed key is for runs that must repeat exactly, such as a fuzzer's.
+    public var flowHashKey: FlowHashKey?
 
     public init() {}
 }
@@ -46,7 +49,7 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
     public init(configuration: TrackerConfiguration, sink: consuming Sink) {
         self.configuration = configuration
         self.sink = sink
-        table = FlowTable(maximumFlows: configuration.maximumFlows)
+        table = FlowTable(maximumFlows: configuration.maximumFlows, hashKey: configuration.flowHashKey ?? .random())
         reassembly = ReassemblyPool(
             slotSize: configuration.reassemblyBound,
             capacity: configuration.maximumReassemblyMemory / max(configuration.reassemblyBound, 1))

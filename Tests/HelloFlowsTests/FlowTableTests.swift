@@ -2,24 +2,9 @@ import Testing
 @testable import HelloFlows
 import HelloWire
 
-/// SplitMix64: a fixed sequence, so that a test knows its flow-hash keys.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        value = (value ^ (value >> 27)) &* 0x94d0_49bb_1331_11eb
-        return value ^ (value >> 31)
-    }
-}
-
 @Suite struct FlowTableTests {
     /// A key the tests know, as an attacker would know an unkeyed hash.
-    let known: FlowHashKey = {
-        var generator = SplitMix64(state: 1)
-        return FlowHashKey(using: &generator)
-    }()
+    let known = FlowHashKey(seed: 1)
 
     func key(_ index: Int) -> FlowKey {
         FlowKey(lowAddress: IPAddress(ipv4: 0x0a00_0000 + UInt32(index)), highAddress: IPAddress(ipv4: 0x0ad5_0001),
@@ -109,8 +94,7 @@ struct SplitMix64: RandomNumberGenerator {
         // unkeyed hash let anyone pick them.
         let aimed = clusteredKeys(2_000, high: false, from: 0)
         var exposed = FlowTable(maximumFlows: 262_144, hashKey: known)
-        var generator = SplitMix64(state: 2)
-        var secret = FlowTable(maximumFlows: 262_144, hashKey: FlowHashKey(using: &generator))
+        var secret = FlowTable(maximumFlows: 262_144, hashKey: FlowHashKey(seed: 2))
         var chosenAtRandom = FlowTable(maximumFlows: 262_144)
         for key in aimed {
             _ = exposed.insert(key, at: exposed.find(key).slot)
