@@ -1,4 +1,7 @@
 import CPrefetch
+#if canImport(Glibc)
+import Glibc
+#endif
 import HelloFingerprint
 import HelloWire
 
@@ -76,7 +79,14 @@ public struct Inventory: Sendable {
 
         private static func same<let capacity: Int>(_ lhs: ShortBytes<capacity>, _ rhs: ShortBytes<capacity>) -> Bool {
             guard lhs.count == rhs.count else { return false }
-            return lhs.withBytes { left in rhs.withBytes { right in left.elementsEqual(right) } }
+            // memcmp: the generic `elementsEqual` stepped an iterator per byte, 2 % of the output
+            // thread on the handshake workload, where every session asks.
+            return lhs.withBytes { left in
+                rhs.withBytes { right in
+                    guard let leftStart = left.baseAddress, let rightStart = right.baseAddress else { return true }
+                    return memcmp(leftStart, rightStart, left.count) == 0
+                }
+            }
         }
     }
 
