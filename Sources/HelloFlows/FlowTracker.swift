@@ -18,6 +18,9 @@ public struct TrackerConfiguration: Sendable {
     /// Where flows go in the table: nil draws a key at random, as a sensor must (see
     /// `FlowHashKey`). A fixed key is for runs that must repeat exactly, such as a fuzzer's.
     public var flowHashKey: FlowHashKey?
+    /// Entries per side of the fingerprint memo of a tracker that hashes in place (see
+    /// `FingerprintMemo`). A fuzzer makes a tracker per input, and wants a small one.
+    public var fingerprintMemoSlots = 128
 
     public init() {}
 }
@@ -57,7 +60,7 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
         scanner = HandshakeScanner(limit: configuration.reassemblyBound)
         scratch = .allocate(byteCount: configuration.reassemblyBound, alignment: 16)
         fingerprintScratch = .allocate(capacity: FingerprintText.scratchCapacity)
-        fingerprintMemo = configuration.fingerprints && !configuration.deferFingerprintHashes ? FingerprintMemo() : nil
+        fingerprintMemo = configuration.fingerprints && !configuration.deferFingerprintHashes ? FingerprintMemo(slots: configuration.fingerprintMemoSlots) : nil
     }
 
     deinit {
