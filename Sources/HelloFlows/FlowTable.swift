@@ -179,12 +179,8 @@ public struct FlowTable: ~Copyable {
 
     /// How many slots `find(key)` looks at: 1 when the key's home holds it or is free.
     func probes(_ key: FlowKey) -> Int {
-        var slot = home(key), count = 1
-        while entries[slot].occupied && entries[slot].key != key {
-            slot = following(slot)
-            count += 1
-        }
-        return count
+        let distance = find(key).slot - home(key)
+        return (distance < 0 ? distance + slotCount : distance) + 1
     }
 
     /// Claims the free slot `find` returned, or another if the table had to grow first;

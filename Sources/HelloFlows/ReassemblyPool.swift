@@ -52,7 +52,7 @@ public struct ReassemblyPool: ~Copyable {
 
     /// A buffer whose stream starts at `baseSequence`, begun at `startedNanos`, or nil when
     /// all are taken.
-    public mutating func take(baseSequence: UInt32, startedNanos: Int64 = 0) -> Int32? {
+    public mutating func take(baseSequence: UInt32, startedNanos: Int64) -> Int32? {
         let slot: Int32
         if let reused = free.popLast() {
             slot = reused

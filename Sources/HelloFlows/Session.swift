@@ -73,8 +73,11 @@ public struct ShortBytes<let capacity: Int>: Sendable {
 
     /// Copies `bytes`, cut at `capacity`.
     public mutating func assign(_ bytes: UnsafeBufferPointer<UInt8>) {
-        count = min(bytes.count, capacity)
-        for index in 0 ..< count { storage[index] = bytes[index] }
+        write { out in
+            let count = min(bytes.count, out.count)
+            if let source = bytes.baseAddress, count > 0 { out.baseAddress!.update(from: source, count: count) }
+            return count
+        }
     }
 
     /// Lets `body` write straight into the storage; it returns how many bytes it wrote.
