@@ -1,4 +1,4 @@
-import HelloFingerprint
+@testable import HelloFingerprint
 import HelloWire
 import Testing
 
@@ -95,6 +95,29 @@ import Testing
         }
         #expect(memo.hits + memo.misses == 3 * variants.count)
         if slots == 1 { #expect(memo.hits == 0) }
+    }
+
+    /// Two hellos that meet in one slot both stay while they alternate, as a mix of two TLS
+    /// stacks does: with one slot per hash they evicted each other at every look-up.
+    @Test func hellosThatMeetInOneSlotBothStay() throws {
+        let memo = FingerprintMemo(slots: 16)
+        let messages = (0 ..< 64).map {
+            syntheticClientHello(version: 0x0303, ciphers: [0x1301, 0xc000 + UInt16($0)], extensions: [(0x000a, list16([29, 23]))])
+        }
+        let all = try messages.map { try inputs(client: $0) }
+        let places = all.map { memo.clientSlots($0) }
+        // 64 hellos in 16 first slots: some two share one. The second of them must have another
+        // slot to go to (it has, but for one chance in 16).
+        let pairs = all.indices.flatMap { first in
+            all.indices.filter { $0 > first && places[$0].0 == places[first].0 && places[$0].1 != places[$0].0 }.map { (first, $0) }
+        }
+        let (first, second) = try #require(pairs.first)
+        let expected = try [reference(messages[first]), reference(messages[second])]
+        for _ in 0 ..< 20 {
+            #expect(try ask(memo, all[first]) == expected[0])
+            #expect(try ask(memo, all[second]) == expected[1])
+        }
+        #expect(memo.misses == 2 && memo.hits == 38, "misses \(memo.misses), hits \(memo.hits)")
     }
 
     /// Hashes made already (by the tracker) are kept with the strings written for them, and
