@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Where the handshake workload's time goes: the same 200 000 sessions (the generator and seed of
+# scripts/bench.sh's handshake workload) with fewer or more of them open at once. The packets and
+# the output are alike; only how far apart a flow's packets lie changes, so the flow table, the
+# pending sessions and what each packet touches grow with CONCURRENCY. For each: the packet path
+# alone (helloscope-bench, no output), and `analyze --json` (median of RUNS). Then what this
+# machine's memory charges for the flow table's access pattern, without HelloScope
+# (scripts/bench/table-access.c).
+#   RUNS=3 scripts/concurrency.sh [CONCURRENCY ...]      (default 1000 20000 60000 190000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+levels=("$@"); [ ${#levels[@]} -gt 0 ] || levels=(1000 20000 60000 190000)
+mkdir -p bench-data
+swift build -c release --product helloscope >&2
+swift build -c release --product helloscope-bench >&2
+gcc -O2 -o bench-data/table-access scripts/bench/table-access.c
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "## $(date -u '+%Y-%m-%d %H:%M') UTC, $(nproc) cores, RUNS=$RUNS"
+echo "| open at once | flow slots | sessions pending at most | packet path alone | analyze --json | CPU | peak RSS |"
+echo "|---|---|---|---|---|---|---|"
+for level in "${levels[@]}"; do
+    file=bench-data/handshakes-c$level.pcap
+    [ "$level" = 190000 ] && [ -f bench-data/handshakes.pcap ] && file=bench-data/handshakes.pcap
+    [ -f "$file" ] || python3 scripts/bench/synth.py "$file" --sessions 200000 --bulk-packets 3 --concurrency "$level" \
+        --disorder --handshake-acks --seed 2 >&2
+    cat "$file" > /dev/null
+    path=$(.build/release/helloscope-bench "$file")
+    alone=$(awk '/^tracker \(fingerprints off\)/ {print $4}' <<<"$path")
+    slots=$(awk '/flow slots/ {print $3; exit}' <<<"$path")
+    pending=$(awk '/flow slots/ {for (i = 1; i <= NF; i++) if ($i == "most") {print $(i + 1); exit}}' <<<"$path")
+    walls=(); cpus=(); rss=0
+    for _ in $(seq "$RUNS"); do
+        rm -f bench-data/concurrency.out.jsonl; sync
+        read -r wall kib cpu < <(/usr/bin/time -f "%e %M %U %S" .build/release/helloscope analyze --quiet \
+            --json bench-data/concurrency.out.jsonl "$file" 2>&1 >/dev/null | tail -1 | awk '{print $1, $2, $3 + $4}')
+        walls+=("$wall"); cpus+=("$cpu"); [ "$kib" -gt "$rss" ] && rss=$kib
+    done
+    echo "| $level | $slots | $pending | $alone s | $(median "${walls[@]}") s | $(median "${cpus[@]}") s | $((rss / 1024)) MiB |"
+done
+rm -f bench-data/concurrency.out.jsonl
+echo
+echo "The flow table's access pattern on this machine (one access per packet, 2 383 859 packets):"
+bench-data/table-access 4096 104 2383859 8
+bench-data/table-access 349526 104 2383859 8
