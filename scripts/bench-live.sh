@@ -27,7 +27,8 @@ if [ -z "${HELLOSCOPE:-}" ]; then
     HELLOSCOPE=$PWD/.build/release/helloscope
 fi
 mkdir -p bench-data
-if [ ! -f "$WORKLOAD" ]; then
+# The default workload is made again when the generator changed since.
+if [ ! -f "$WORKLOAD" ] || { [ "$WORKLOAD" = bench-data/small.pcap ] && [ scripts/bench/synth.py -nt "$WORKLOAD" ]; }; then
     python3 scripts/bench/synth.py "$WORKLOAD" --sessions 2000 --truth "$TRUTH" >&2
 fi
 [ -f "$TRUTH" ] || { echo "no truth file $TRUTH beside $WORKLOAD" >&2; exit 2; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throughput and memory of `helloscope analyze` next to a bare libpcap read loop on the same
-# file, in the same run, alternating, median of RUNS; on two workloads generated (once,
-# deterministically) into bench-data/:
+# file, in the same run, alternating, median of RUNS; on two workloads generated (once per
+# version of the generator, deterministically) into bench-data/:
 #   imix        ~1 GB, ~25.7 k TLS sessions one after another, IMIX bulk data after each
 #               handshake, 5 % non-TLS noise, VLAN, IPv6, split (post-quantum) hellos, some
 #               out of order, some retransmitted;
@@ -37,7 +37,8 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1
 echo "## $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), RUNS=$RUNS"
 for workload in "${workloads[@]}"; do
     file=bench-data/$workload.pcap
-    [ -f "$file" ] || generate "$workload"
+    # Made again when the generator changed since (its truth with it).
+    [ -f "$file" ] && [ "$file" -nt scripts/bench/synth.py ] || generate "$workload"
     cat "$file" > /dev/null   # page cache, for both alike
     loop=(); scope=(); loop_rss=(); scope_rss=(); loop_cpu=(); scope_cpu=()
     for _ in $(seq "$RUNS"); do
@@ -71,19 +72,19 @@ PY
     python3 - "$workload" <<'PY'
 import ipaddress, json, sys
 workload = sys.argv[1]
-def key(line, client):
-    return (client, line["client_port"], line["server_port"])
-truth = {}
-with_clients = False
-for line in map(json.loads, open(f"bench-data/{workload}.truth.jsonl")):
-    with_clients = "client" in line
-    client = str(ipaddress.ip_address(bytes.fromhex(line["client"]))) if with_clients else None
-    truth[key(line, client)] = line["version_code"]
-got = {}
-for line in map(json.loads, open(f"bench-data/{workload}.out.jsonl")):
-    got[key(line, line["client"] if with_clients else None)] = line["version_code"]
-agree = sum(got.get(k) == v for k, v in truth.items())
-print(f"sessions classified as generated: {agree} of {len(truth)}")
+address = lambda hex_: str(ipaddress.ip_address(bytes.fromhex(hex_)))
+got = {(line["client"], line["client_port"], line["server_port"]): line
+       for line in map(json.loads, open(f"bench-data/{workload}.out.jsonl"))}
+agree = total = 0
+for want in map(json.loads, open(f"bench-data/{workload}.truth.jsonl")):
+    total += 1
+    # What the JSON line must say: everything the generator made (see synth.py's truth).
+    want.update(client=address(want["client"]), server=address(want["server"]), status="negotiated",
+                vlan=None if want["vlan"] is None else [want["vlan"]])
+    line = got.pop((want["client"], want["client_port"], want["server_port"]), None)
+    agree += line is not None and all(line.get(field) == value for field, value in want.items())
+print(f"sessions classified as generated: {agree} of {total}, every field of the truth"
+      + (f"; {len(got)} sessions the truth does not have" if got else ""))
 PY
     echo
     echo "allocations on the packet path (helloscope-bench, decode + flow tracking + hellos, no output):"

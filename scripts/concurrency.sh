@@ -22,8 +22,8 @@ echo "| open at once | flow slots | sessions pending at most | packet path alone
 echo "|---|---|---|---|---|---|---|"
 for level in "${levels[@]}"; do
     file=bench-data/handshakes-c$level.pcap
-    [ "$level" = 190000 ] && [ -f bench-data/handshakes.pcap ] && file=bench-data/handshakes.pcap
-    [ -f "$file" ] || python3 scripts/bench/synth.py "$file" --sessions 200000 --bulk-packets 3 --concurrency "$level" \
+    [ "$level" = 190000 ] && [ bench-data/handshakes.pcap -nt scripts/bench/synth.py ] && file=bench-data/handshakes.pcap
+    [ "$file" -nt scripts/bench/synth.py ] || python3 scripts/bench/synth.py "$file" --sessions 200000 --bulk-packets 3 --concurrency "$level" \
         --disorder --handshake-acks --seed 2 >&2
     cat "$file" > /dev/null
     path=$(.build/release/helloscope-bench "$file")

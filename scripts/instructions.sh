@@ -16,7 +16,7 @@ old=$1 new=$2; shift 2
 file=bench-data/handshakes-20k.pcap
 if [ $# -gt 0 ] && [ -f "$1" ]; then file=$1; shift; fi
 functions=("$@"); [ ${#functions[@]} -gt 0 ] || functions=(OutputHub SessionJSON Inventory FlowTracker)
-if [ "$file" = bench-data/handshakes-20k.pcap ] && [ ! -f "$file" ]; then
+if [ "$file" = bench-data/handshakes-20k.pcap ] && { [ ! -f "$file" ] || [ scripts/bench/synth.py -nt "$file" ]; }; then
     mkdir -p bench-data
     python3 scripts/bench/synth.py "$file" --sessions 20000 --bulk-packets 3 --concurrency 19000 --disorder \
         --handshake-acks --seed 2 --truth bench-data/handshakes-20k.truth.jsonl >&2

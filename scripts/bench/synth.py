@@ -5,12 +5,18 @@ handshake, VLAN-tagged and IPv6 sessions, split ClientHellos and non-TLS noise.
 
 Usage: synth.py OUT.pcap --sessions N [--bulk-packets K] [--seed S] [--truth OUT.truth.jsonl]
                 [--concurrency C] [--disorder] [--handshake-acks]
-The truth file holds one line per TLS session with the version the generator negotiated.
+The truth file holds one line per TLS session with what the generator made of it and what
+`helloscope analyze --json` must therefore say: endpoints, ports, IP version, VLAN, SNI, the
+negotiated version and cipher, the Deep Security role, the early-TLS verdict, and how many TCP
+segments the ClientHello took. Non-TLS noise has no line (and must make none).
 """
 import argparse, json, random, struct
 
 VERSIONS = [(0x0301, 0.10), (0x0302, 0.05), (0x0303, 0.45), (0x0304, 0.40)]
 IMIX = [(60, 7), (576, 4), (1500, 1)]
+SEGMENT = 1400   # TCP payload per segment, under a 1500-byte MTU
+# What HelloScope's built-in Deep Security table calls each port's server (443 by the SNI below).
+ROLES = {4118: "agent", 4119: "manager_console", 4120: "manager_heartbeat", 4122: "relay", 443: "dsaas"}
 
 def ext(kind, body):
     return struct.pack("!HH", kind, len(body)) + body
@@ -22,9 +28,15 @@ def client_hello(rng, version, sni, pq):
     if version == 0x0304:
         exts += ext(43, bytes([4]) + struct.pack("!HH", 0x0304, 0x0303))
         share = struct.pack("!HH", 29, 32) + bytes(rng.getrandbits(8) for _ in range(32))
-        if pq:  # post-quantum hybrid share: makes the hello larger than one segment
+        if pq:  # post-quantum hybrid share (X25519MLKEM768), as Chrome and Firefox send it
             share = struct.pack("!HH", 0x11ec, 1216) + bytes(1216) + share
         exts += ext(51, struct.pack("!H", len(share)) + share)
+        if pq:
+            # Their other extensions (ALPN, ECH GREASE, status_request, SCT, compress_certificate
+            # ...) bring such a hello to about 1.8 KB: padding (RFC 7685) stands in for them, so
+            # that the hello takes two segments, as on the wire. Without it the hello was 1 373
+            # bytes and never split.
+            exts += ext(21, bytes(400))
     legacy = min(version, 0x0303)
     suites = struct.pack("!H", 8) + struct.pack("!HHHH", 0x1301, 0xc02f, 0xc014, 0x002f)
     body = struct.pack("!H", legacy) + bytes(rng.getrandbits(8) for _ in range(32)) + b"\x00" + suites + b"\x01\x00"
@@ -93,15 +105,19 @@ def session_packets(index, rng, args, imix, truth):
         request = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
         w(client, server, sport, dport, cseq, sseq, 0x18, request); cseq += len(request)
     else:
-        hello = client_hello(rng, version, b"agents.deepsecurity.trendmicro.com" if dport == 443 else b"bench.example", pq=(index % 20 == 7))
+        sni = b"agents.deepsecurity.trendmicro.com" if dport == 443 else b"bench.example"
+        hello = client_hello(rng, version, sni, pq=(index % 20 == 7))
         segments = []
-        for start in range(0, len(hello), 1400):
-            chunk = hello[start:start + 1400]
+        for start in range(0, len(hello), SEGMENT):
+            chunk = hello[start:start + SEGMENT]
             segments.append((client, server, sport, dport, cseq, sseq, 0x18, chunk)); cseq += len(chunk)
+        hello_segments = len(segments)
         if args.disorder and len(segments) > 1 and index % 40 == 7:
             segments.reverse()                       # a split hello whose parts arrive out of order
         if args.disorder and index % 50 == 13:
             segments.insert(1, segments[0])          # a retransmitted hello segment
+        if args.disorder and len(segments) > 1 and index % 40 == 27:
+            segments.append(segments[-1])            # a split hello's last part sent twice
         for segment in segments:
             w(*segment)
         if args.handshake_acks:
@@ -109,8 +125,12 @@ def session_packets(index, rng, args, imix, truth):
         answer = server_hello(rng, version)
         w(server, client, dport, sport, sseq, cseq, 0x18, answer); sseq += len(answer)
         if truth:
-            truth.write(json.dumps({"client_port": sport, "server_port": dport, "client": client.hex(),
-                                    "version_code": f"0x{version:04x}"}) + "\n")
+            cipher = 0x1301 if version == 0x0304 else 0xc02f if version == 0x0303 else 0xc014
+            truth.write(json.dumps({
+                "client_port": sport, "server_port": dport, "client": client.hex(), "server": server.hex(),
+                "ip": 6 if v6 else 4, "vlan": vlan, "sni": sni.decode(), "version_code": f"0x{version:04x}",
+                "cipher_code": f"0x{cipher:04x}", "role": ROLES[dport], "early_tls": version < 0x0303,
+                "client_hello_segments": hello_segments}) + "\n")
     for _ in range(args.bulk_packets):
         size = rng.choice(imix)
         payload = b"\x17\x03\x03" + bytes(max(0, size - 57))
