@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap-dev pkg-config tcpdump tshark openssl curl iproute2 rsyslog rsyslog-gnutls tcpreplay time chromium fonts-dejavu-core)
+packages=(libpcap-dev pkg-config python3 tcpdump tshark openssl curl iproute2 rsyslog rsyslog-gnutls tcpreplay time chromium fonts-dejavu-core)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
