@@ -106,20 +106,12 @@ else:
     final = [r for r in records if r["type"] == "final_stats"][-1]
     seen = sum(w["packets"] for w in final["workers"])
     dropped = sum(w["kernel_dropped"] + w["interface_dropped"] for w in final["workers"])
-    # Every field the truth has (synth.py's: endpoints, VLAN, SNI, version, cipher, role, early
-    # TLS, the hello's segments), as bench.sh checks it; each looped session counts each time.
-    import ipaddress
-    address = lambda hex_: str(ipaddress.ip_address(bytes.fromhex(hex_)))
-    truth = {}
-    for t in map(json.loads, open(truth_path)):
-        for side in ("client", "server"):
-            if side in t: t[side] = address(t[side])
-        if "vlan" in t: t["vlan"] = None if t["vlan"] is None else [t["vlan"]]
-        truth[(t.get("client"), t["client_port"], t["server_port"])] = t
-    got = [json.loads(line) for line in open(f"{out}/sessions.jsonl")]
-    key = lambda s: (s["client"] if "client" in next(iter(truth.values()), {}) else None, s["client_port"], s["server_port"])
-    agree = sum(all(s.get(field) == value for field, value in truth.get(key(s), {"": 0}).items()) for s in got)
-    found = f"{agree} / {len(truth) * loops}"
+    # Every field of the truth (scripts/bench/truth.py), as bench.sh checks it; each looped
+    # session counts each time.
+    sys.path.insert(0, "scripts/bench")
+    import truth
+    agree, _, sessions = truth.count(truth_path, f"{out}/sessions.jsonl")
+    found = f"{agree} / {sessions * loops}"
 print(json.dumps({"name": name, "workers": int(workers), "rate": rate, "pps": pps, "sent": sent - failed,
                   "seen": seen, "dropped": dropped, "found": found}))
 PY

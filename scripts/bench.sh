@@ -70,21 +70,12 @@ for name, seconds, rss, cpu in (("bare libpcap loop", loop, loop_rss, loop_cpu),
 print(f"\nthroughput ratio helloscope/loop: **{loop / scope:.2f}** ({packets} packets, {size / 1e9:.2f} GB; RSS: highest of the runs)")
 PY
     python3 - "$workload" <<'PY'
-import ipaddress, json, sys
-workload = sys.argv[1]
-address = lambda hex_: str(ipaddress.ip_address(bytes.fromhex(hex_)))
-got = {(line["client"], line["client_port"], line["server_port"]): line
-       for line in map(json.loads, open(f"bench-data/{workload}.out.jsonl"))}
-agree = total = 0
-for want in map(json.loads, open(f"bench-data/{workload}.truth.jsonl")):
-    total += 1
-    # What the JSON line must say: everything the generator made (see synth.py's truth).
-    want.update(client=address(want["client"]), server=address(want["server"]), status="negotiated",
-                vlan=None if want["vlan"] is None else [want["vlan"]])
-    line = got.pop((want["client"], want["client_port"], want["server_port"]), None)
-    agree += line is not None and all(line.get(field) == value for field, value in want.items())
+import sys
+sys.path.insert(0, "scripts/bench")
+import truth
+agree, unknown, total = truth.count(f"bench-data/{sys.argv[1]}.truth.jsonl", f"bench-data/{sys.argv[1]}.out.jsonl")
 print(f"sessions classified as generated: {agree} of {total}, every field of the truth"
-      + (f"; {len(got)} sessions the truth does not have" if got else ""))
+      + (f"; {unknown} sessions the truth does not have" if unknown else ""))
 PY
     echo
     echo "allocations on the packet path (helloscope-bench, decode + flow tracking + hellos, no output):"

@@ -5,18 +5,23 @@ handshake, VLAN-tagged and IPv6 sessions, split ClientHellos and non-TLS noise.
 
 Usage: synth.py OUT.pcap --sessions N [--bulk-packets K] [--seed S] [--truth OUT.truth.jsonl]
                 [--concurrency C] [--disorder] [--handshake-acks]
-The truth file holds one line per TLS session with what the generator made of it and what
-`helloscope analyze --json` must therefore say: endpoints, ports, IP version, VLAN, SNI, the
-negotiated version and cipher, the Deep Security role, the early-TLS verdict, and how many TCP
-segments the ClientHello took. Non-TLS noise has no line (and must make none).
+The truth file holds one line per TLS session with what the generator made of it, written as
+`helloscope analyze --json` must say it (same field names, same forms): endpoints, ports, IP
+version, VLAN, SNI, the negotiated version and cipher, the Deep Security role, the early-TLS
+verdict, how many TCP segments the ClientHello took, and the status. Non-TLS noise has no line
+(and must make none). scripts/bench/truth.py compares a run with it.
 """
-import argparse, json, random, struct
+import argparse, ipaddress, json, random, struct
 
 VERSIONS = [(0x0301, 0.10), (0x0302, 0.05), (0x0303, 0.45), (0x0304, 0.40)]
 IMIX = [(60, 7), (576, 4), (1500, 1)]
 SEGMENT = 1400   # TCP payload per segment, under a 1500-byte MTU
 # What HelloScope's built-in Deep Security table calls each port's server (443 by the SNI below).
 ROLES = {4118: "agent", 4119: "manager_console", 4120: "manager_heartbeat", 4122: "relay", 443: "dsaas"}
+
+def cipher_for(version):
+    """The suite the server picks at each version (all offered by `client_hello`)."""
+    return 0x1301 if version == 0x0304 else 0xc02f if version == 0x0303 else 0xc014
 
 def ext(kind, body):
     return struct.pack("!HH", kind, len(body)) + body
@@ -47,7 +52,7 @@ def client_hello(rng, version, sni, pq):
 def server_hello(rng, version):
     exts = b""
     legacy = min(version, 0x0303)
-    cipher = 0x1301 if version == 0x0304 else 0xc02f if version == 0x0303 else 0xc014
+    cipher = cipher_for(version)
     if version == 0x0304:
         exts = ext(43, struct.pack("!H", 0x0304)) + ext(51, struct.pack("!HH", 29, 32) + bytes(32))
     body = struct.pack("!H", legacy) + bytes(rng.getrandbits(8) for _ in range(32)) + b"\x00" + struct.pack("!HB", cipher, 0)
@@ -125,12 +130,13 @@ def session_packets(index, rng, args, imix, truth):
         answer = server_hello(rng, version)
         w(server, client, dport, sport, sseq, cseq, 0x18, answer); sseq += len(answer)
         if truth:
-            cipher = 0x1301 if version == 0x0304 else 0xc02f if version == 0x0303 else 0xc014
             truth.write(json.dumps({
-                "client_port": sport, "server_port": dport, "client": client.hex(), "server": server.hex(),
-                "ip": 6 if v6 else 4, "vlan": vlan, "sni": sni.decode(), "version_code": f"0x{version:04x}",
-                "cipher_code": f"0x{cipher:04x}", "role": ROLES[dport], "early_tls": version < 0x0303,
-                "client_hello_segments": hello_segments}) + "\n")
+                "client": str(ipaddress.ip_address(client)), "client_port": sport,
+                "server": str(ipaddress.ip_address(server)), "server_port": dport,
+                "ip": 6 if v6 else 4, "vlan": [vlan] if vlan else None, "sni": sni.decode(),
+                "version_code": f"0x{version:04x}", "cipher_code": f"0x{cipher_for(version):04x}",
+                "role": ROLES[dport], "early_tls": version < 0x0303,
+                "client_hello_segments": hello_segments, "status": "negotiated"}) + "\n")
     for _ in range(args.bulk_packets):
         size = rng.choice(imix)
         payload = b"\x17\x03\x03" + bytes(max(0, size - 57))
