@@ -19,8 +19,8 @@ def agrees(session, want):
     return want is not None and all(session.get(field) == value for field, value in want.items())
 
 def count(truth_path, sessions_path):
-    """(sessions that agree, sessions the truth has not): each session line counts, so a capture
-    replayed several times agrees that many times over."""
+    """(sessions that agree, sessions the truth has not, sessions in the truth): each session
+    line counts, so a capture replayed several times agrees that many times over."""
     truth, with_client = load(truth_path)
     agree = unknown = 0
     for session in map(json.loads, open(sessions_path)):
