@@ -109,9 +109,21 @@ public final class OfflineCapture {
     /// in the same order either way.
     /// `lookahead` may see a prepared value some packets before `body` does (see
     /// `ChunkedSavefile.forEachPacketPipelined`).
+    /// `Prepared` is at most a cache line without references (`PreparedLine`). Inlined into
+    /// the caller, where `Prepared` is known: the reading and draining below are not generic.
+    @inlinable
     public func forEachPacketPipelined<Prepared: Sendable & BitwiseCopyable>(
         prepare: @escaping @Sendable (CapturedPacket) -> Prepared, lookahead: (Prepared) -> Void = { _ in },
         _ body: (CapturedPacket, Prepared) -> Void
+    ) -> CaptureEnd {
+        forEachPreparedLine(prepare: { PreparedLine(prepare($0)) }, lookahead: { lookahead($0.load(as: Prepared.self)) },
+                            { body($0, $1.load(as: Prepared.self)) })
+    }
+
+    @usableFromInline
+    func forEachPreparedLine(
+        prepare: @escaping @Sendable (CapturedPacket) -> PreparedLine, lookahead: (PreparedLine) -> Void,
+        _ body: (CapturedPacket, PreparedLine) -> Void
     ) -> CaptureEnd {
         guard let chunked else { return forEachPacket { body($0, prepare($0)) } }
         switch chunked.forEachPacketPipelined(prepare: prepare, lookahead: lookahead, body) {
