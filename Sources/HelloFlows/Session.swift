@@ -34,8 +34,8 @@ public enum HelloState: UInt8, Sendable {
 /// so that recording a session allocates nothing.
 public struct ShortBytes<let capacity: Int>: Sendable {
     /// Two bytes, not an `Int`'s eight: a session holds seven of these, in a slot per pending session.
-    private var storedCount: UInt16 = 0
-    private var storage = InlineArray<capacity, UInt8>(repeating: 0)
+    @usableFromInline var storedCount: UInt16 = 0
+    @usableFromInline var storage = InlineArray<capacity, UInt8>(repeating: 0)
 
     public init() {
         precondition(capacity <= Int(UInt16.max))
@@ -66,9 +66,13 @@ public struct ShortBytes<let capacity: Int>: Sendable {
     }
 
     /// The bytes held, in place.
+    /// Inlinable, so that the writer's module specialises it: called generically from there,
+    /// each call went through the span's unspecialised `withUnsafeBufferPointer`, about 120
+    /// instructions of overhead per string (4 a session line).
+    @inlinable
     public func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         // Through the span: `withUnsafeBytes(of:)` would copy the whole storage first.
-        storage.span.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0 ..< count])) }
+        storage.span.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0 ..< Int(storedCount)])) }
     }
 
     /// Copies `bytes`, cut at `capacity`.
