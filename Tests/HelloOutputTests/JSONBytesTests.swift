@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import HelloOutput
+import HelloWire
 
 /// Keys and strings are copied in pieces of 8 bytes up to 32 and by `memmove` past that: every
 /// length around those edges must come out whole, and parse.
@@ -41,6 +42,22 @@ import HelloOutput
             json.endObject()
             let parsed = try #require(try JSONSerialization.jsonObject(with: Data(json.array)) as? [String: String])
             #expect(parsed == ["s": String(decoding: bytes, as: UTF8.self)], "length \(length)")
+        }
+    }
+
+    @Test("every version code is written as its name says, also where the buffer must grow for it")
+    func versionsAsTheirNames() throws {
+        // TLS 1.0 to 1.3 take a shortcut; its edges (0x0300, 0x0305) and the rest do not.
+        let codes: [UInt16] = [0x0002, 0x0200, 0x02ff, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304, 0x0305,
+                               0x7f1c, 0x7e02, 0xfb17, 0xfefd, 0x0000, 0xffff]
+        for code in codes {
+            var json = JSONBytes(capacity: 64)
+            json.beginObject()
+            json.bool("padding-padding-padding-padding-padding-padding-", true)   // with `,"v":`, 61 of the 64 bytes
+            json.version("v", TLSVersion(code))
+            json.endObject()
+            let parsed = try #require(try JSONSerialization.jsonObject(with: Data(json.array)) as? [String: Any])
+            #expect(parsed["v"] as? String == TLSVersion(code).name, "code \(code)")
         }
     }
 }
