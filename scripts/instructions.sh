@@ -42,7 +42,7 @@ total() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",",
 # when one calls another (the outermost is taken: the largest inclusive count).
 inclusive() {
     callgrind_annotate --inclusive=yes "$1" 2>/dev/null | grep -F -- "$2" \
-        | awk '{gsub(",", "", $1); if ($1 + 0 > best) best = $1 + 0} END {print best + 0}'
+        | awk '{gsub(",", "", $1); if ($1 + 0 > best) best = $1 + 0} END {printf "%.0f\n", best}'   # past 2^31 print writes 2.18e+09
 }
 row() { python3 -c "import sys; a, b = int(sys.argv[2]), int(sys.argv[3]); print(f'| {sys.argv[1]} | {a:,} | {b:,} | {(b - a) / a * 100 if a else 0:+.1f} % |')" "$@"; }
 row "whole run" "$(total "$work/A.out")" "$(total "$work/B.out")"
