@@ -120,6 +120,7 @@ public final class OfflineCapture {
                             { body($0, $1.load(as: Prepared.self)) })
     }
 
+    /// `forEachPacketPipelined` once its values are lines.
     @usableFromInline
     func forEachPreparedLine(
         prepare: @escaping @Sendable (CapturedPacket) -> PreparedLine, lookahead: (PreparedLine) -> Void,

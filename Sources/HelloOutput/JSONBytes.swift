@@ -283,7 +283,6 @@ public struct JSONBytes: ~Copyable {
     @inline(__always)
     private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 &+ nibble : 0x57 &+ nibble }
 
-    @inline(__always)
     public mutating func version(_ key: StaticString, _ value: TLSVersion?) {
         guard let value else { return null(key) }
         self.key(key)
