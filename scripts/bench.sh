@@ -57,17 +57,21 @@ for workload in "${workloads[@]}"; do
     echo "### $workload ($file)"
     python3 - "$packets" "$bytes" "$(median "${loop[@]}")" "$(median "${scope[@]}")" \
         "$(median "${loop_rss[@]}")" "$(printf '%s\n' "${scope_rss[@]}" | sort -n | tail -1)" \
-        "$(median "${loop_cpu[@]}")" "$(median "${scope_cpu[@]}")" <<'PY'
-import sys
+        "$(median "${loop_cpu[@]}")" "$(median "${scope_cpu[@]}")" "${loop[*]}" "${scope[*]}" <<'PY'
+import statistics, sys
 packets, size = int(sys.argv[1]), int(sys.argv[2])
 loop, scope = float(sys.argv[3]), float(sys.argv[4])
 loop_rss, scope_rss = int(sys.argv[5]), int(sys.argv[6])
 loop_cpu, scope_cpu = float(sys.argv[7]), float(sys.argv[8])
+# Each run times the loop, then helloscope: the ratio of each such pair shows how far this
+# machine's pace drifted during the run.
+pairs = [float(a) / float(b) for a, b in zip(sys.argv[9].split(), sys.argv[10].split())]
 print("| program | median s | Mpkt/s | Gbit/s | peak RSS MiB | median CPU s (user + system) |")
 print("|---|---|---|---|---|---|")
 for name, seconds, rss, cpu in (("bare libpcap loop", loop, loop_rss, loop_cpu), ("helloscope analyze --json", scope, scope_rss, scope_cpu)):
     print(f"| {name} | {seconds:.2f} | {packets / seconds / 1e6:.2f} | {size * 8 / seconds / 1e9:.1f} | {rss / 1024:.0f} | {cpu:.2f} |")
 print(f"\nthroughput ratio helloscope/loop: **{loop / scope:.2f}** ({packets} packets, {size / 1e9:.2f} GB; RSS: highest of the runs)")
+print(f"ratio of each run's pair: {min(pairs):.2f} to {max(pairs):.2f} (median {statistics.median(pairs):.2f})")
 PY
     python3 - "$workload" <<'PY'
 import sys
