@@ -29,10 +29,8 @@ generate() {
     esac
 }
 
-measure() {   # prints "seconds peak_kib cpu_seconds" (CPU: user + system, all threads)
-    /usr/bin/time -f "%e %M %U %S" "$@" 2>&1 >/dev/null | tail -1 | awk '{print $1, $2, $3 + $4}'
-}
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# shellcheck source=lib/measure.sh
+source scripts/lib/measure.sh
 
 echo "## $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), RUNS=$RUNS"
 for workload in "${workloads[@]}"; do

@@ -16,7 +16,8 @@ swift build -c release --product helloscope >&2
 swift build -c release --product helloscope-bench >&2
 gcc -O2 -o bench-data/table-access scripts/bench/table-access.c
 gcc -O2 -o bench-data/pcap-count scripts/bench/pcap-count.c -lpcap
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# shellcheck source=lib/measure.sh
+source scripts/lib/measure.sh
 
 echo "## $(date -u '+%Y-%m-%d %H:%M') UTC, $(nproc) cores, RUNS=$RUNS"
 echo "| open at once | flow slots | sessions pending at most | packet path alone | analyze --json | CPU | peak RSS |"
@@ -34,8 +35,7 @@ for level in "${levels[@]}"; do
     walls=(); cpus=(); rss=0
     for _ in $(seq "$RUNS"); do
         rm -f bench-data/concurrency.out.jsonl; sync
-        read -r wall kib cpu < <(/usr/bin/time -f "%e %M %U %S" .build/release/helloscope analyze --quiet \
-            --json bench-data/concurrency.out.jsonl "$file" 2>&1 >/dev/null | tail -1 | awk '{print $1, $2, $3 + $4}')
+        read -r wall kib cpu < <(measure .build/release/helloscope analyze --quiet --json bench-data/concurrency.out.jsonl "$file")
         walls+=("$wall"); cpus+=("$cpu"); [ "$kib" -gt "$rss" ] && rss=$kib
     done
     echo "| $level | $slots | $pending | $alone s | $(median "${walls[@]}") s | $(median "${cpus[@]}") s | $((rss / 1024)) MiB |"
