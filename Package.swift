@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "HelloWireTests", dependencies: ["HelloWire", "FrameTestSupport"]),
         .testTarget(name: "HelloFlowsTests", dependencies: ["HelloFlows", "HelloFingerprint", "HelloWire", "FrameTestSupport"]),
         .testTarget(name: "HelloFingerprintTests", dependencies: ["HelloFingerprint", "HelloWire"]),
-        .testTarget(name: "HelloOutputTests", dependencies: ["HelloOutput", "HelloWire"]),
+        .testTarget(name: "HelloOutputTests", dependencies: ["HelloOutput", "HelloWire", "FrameTestSupport"]),
         // A throwaway rsyslogd on loopback and strict parsers for what it writes (RFC 5424,
         // RFC 3164, CEF, LEEF, JSON), for the syslog and end-to-end tests. Foundation only.
         .target(name: "SyslogTestSupport", path: "Tests/SyslogTestSupport"),

@@ -171,6 +171,29 @@ func quote(_ text: String, _ out: inout JSONBytes) {
     text.withUTF8 { out.quotedBytes($0) }
 }
 
+/// The first `count` of `elements` in the order `areInIncreasingOrder` gives, equal ones in
+/// the order they came: `sorted(by:).prefix(count)` without sorting them all. The summary
+/// shows 20 of the endpoints to act on; sorting all 28 816 of the handshake benchmark's took
+/// 200 M instructions (about 20 ms, one thread, after everything else had finished), this 12 M.
+func smallest<Element>(_ count: Int, of elements: some Sequence<Element>,
+                       by areInIncreasingOrder: (Element, Element) -> Bool) -> [Element] {
+    guard count > 0 else { return [] }
+    var kept: [Element] = []
+    kept.reserveCapacity(count)
+    for element in elements {
+        if kept.count == count {
+            // Most fall here: not before the last kept one.
+            guard areInIncreasingOrder(element, kept[count - 1]) else { continue }
+            kept.removeLast()
+        }
+        // After every kept one it does not precede, so equal ones keep their order.
+        var position = kept.count
+        while position > 0 && areInIncreasingOrder(element, kept[position - 1]) { position -= 1 }
+        kept.insert(element, at: position)
+    }
+    return kept
+}
+
 /// The human summary: versions × roles, endpoints to act on, counters.
 public func summaryText(tally: VersionTally, inventory: Inventory, counters: Counters, warnings: [String]) -> String {
     var lines: [String] = []
@@ -186,13 +209,12 @@ public func summaryText(tally: VersionTally, inventory: Inventory, counters: Cou
     }
     if columns.isEmpty { lines.append("  (no TLS sessions)") }
     let actionable = inventory.keys.indices.filter { inventory.needsAction(inventory.entries[$0]) }
-        .sorted { inventory.keys[$0] < inventory.keys[$1] }
     lines.append("")
     lines.append("Endpoints to act on (early TLS, below \(inventory.policy.minimumVersion.name)): \(actionable.count)")
     // The full list is in the inventory; a terminal shows the first ones.
     let shown = 20
     if actionable.count > shown { lines.append("  (first \(shown); --inventory lists all)") }
-    for index in actionable.prefix(shown) {
+    for index in smallest(shown, of: actionable, by: { inventory.keys[$0] < inventory.keys[$1] }) {
         let key = inventory.keys[index], entry = inventory.entries[index]
         lines.append("  \(key.address.description) [\(key.role), \(key.side.rawValue)] \(inventory.verdict(for: key, entry)); \(entry.earlyTLSSessions) early-TLS session(s)")
     }
