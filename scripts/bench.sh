@@ -6,6 +6,8 @@
 #               handshake, 5 % non-TLS noise, VLAN, IPv6, split (post-quantum) hellos, some
 #               out of order, some retransmitted;
 #   handshakes  ~360 MB, 200 k sessions (190 k TLS), ~190 k open at once, a few packets each.
+# Timed twice: with only the JSON lines (--quiet --json, the ratio issue #5 sets), and with
+# every output (--json, --inventory and the summary), which also keeps the endpoint inventory.
 # Every session is checked against the generator's truth. Then the packet path's heap
 # allocations per packet, counted by scripts/bench/malloc-count.c (helloscope-bench).
 #   RUNS=5 scripts/bench.sh [imix|handshakes ...]
@@ -38,7 +40,7 @@ for workload in "${workloads[@]}"; do
     # Made again when the generator changed since (its truth with it).
     [ -f "$file" ] && [ "$file" -nt scripts/bench/synth.py ] || generate "$workload"
     cat "$file" > /dev/null   # page cache, for both alike
-    loop=(); scope=(); loop_rss=(); scope_rss=(); loop_cpu=(); scope_cpu=()
+    loop=(); scope=(); loop_rss=(); scope_rss=(); loop_cpu=(); scope_cpu=(); full=(); full_rss=(); full_cpu=()
     for _ in $(seq "$RUNS"); do
         # Each run starts from the same state, outside the timing: no dirty pages of the last
         # run's output still being written back on these two cores, and no old output to
@@ -49,13 +51,20 @@ for workload in "${workloads[@]}"; do
         rm -f "bench-data/$workload.out.jsonl"; sync
         read -r seconds rss cpu < <(measure .build/release/helloscope analyze --quiet --json "bench-data/$workload.out.jsonl" "$file")
         scope+=("$seconds"); scope_rss+=("$rss"); scope_cpu+=("$cpu")
+        rm -f "bench-data/$workload.full.jsonl" "bench-data/$workload.inventory.json"; sync
+        read -r seconds rss cpu < <(measure .build/release/helloscope analyze --json "bench-data/$workload.full.jsonl" \
+            --inventory "bench-data/$workload.inventory.json" "$file")
+        full+=("$seconds"); full_rss+=("$rss"); full_cpu+=("$cpu")
     done
+    cmp -s "bench-data/$workload.out.jsonl" "bench-data/$workload.full.jsonl" \
+        || { echo "bench.sh: the JSON lines differ with --inventory and the summary" >&2; exit 1; }
     read -r packets bytes < <(bench-data/pcap-count "$file" | awk '{print $1, $3}')
     echo
     echo "### $workload ($file)"
     python3 - "$packets" "$bytes" "$(median "${loop[@]}")" "$(median "${scope[@]}")" \
         "$(median "${loop_rss[@]}")" "$(printf '%s\n' "${scope_rss[@]}" | sort -n | tail -1)" \
-        "$(median "${loop_cpu[@]}")" "$(median "${scope_cpu[@]}")" "${loop[*]}" "${scope[*]}" <<'PY'
+        "$(median "${loop_cpu[@]}")" "$(median "${scope_cpu[@]}")" "${loop[*]}" "${scope[*]}" \
+        "$(median "${full[@]}")" "$(printf '%s\n' "${full_rss[@]}" | sort -n | tail -1)" "$(median "${full_cpu[@]}")" <<'PY'
 import statistics, sys
 packets, size = int(sys.argv[1]), int(sys.argv[2])
 loop, scope = float(sys.argv[3]), float(sys.argv[4])
@@ -64,12 +73,15 @@ loop_cpu, scope_cpu = float(sys.argv[7]), float(sys.argv[8])
 # Each run times the loop, then helloscope: the ratio of each such pair shows how far this
 # machine's pace drifted during the run.
 pairs = [float(a) / float(b) for a, b in zip(sys.argv[9].split(), sys.argv[10].split())]
+full, full_rss, full_cpu = float(sys.argv[11]), int(sys.argv[12]), float(sys.argv[13])
 print("| program | median s | Mpkt/s | Gbit/s | peak RSS MiB | median CPU s (user + system) |")
 print("|---|---|---|---|---|---|")
-for name, seconds, rss, cpu in (("bare libpcap loop", loop, loop_rss, loop_cpu), ("helloscope analyze --json", scope, scope_rss, scope_cpu)):
+for name, seconds, rss, cpu in (("bare libpcap loop", loop, loop_rss, loop_cpu), ("helloscope analyze --quiet --json", scope, scope_rss, scope_cpu),
+                                ("helloscope analyze --json --inventory (and summary)", full, full_rss, full_cpu)):
     print(f"| {name} | {seconds:.2f} | {packets / seconds / 1e6:.2f} | {size * 8 / seconds / 1e9:.1f} | {rss / 1024:.0f} | {cpu:.2f} |")
 print(f"\nthroughput ratio helloscope/loop: **{loop / scope:.2f}** ({packets} packets, {size / 1e9:.2f} GB; RSS: highest of the runs)")
 print(f"ratio of each run's pair: {min(pairs):.2f} to {max(pairs):.2f} (median {statistics.median(pairs):.2f})")
+print(f"with every output (--json, --inventory, summary): {loop / full:.2f}")
 PY
     python3 - "$workload" <<'PY'
 import sys
