@@ -47,8 +47,8 @@ public struct Inventory: Sendable {
 
     /// A client stack's fingerprint, kept once in `stacks` however many endpoints show it.
     public struct StackFingerprint: Sendable {
-        private var ja3Bytes = ShortBytes<32>()
-        private var ja4Bytes = ShortBytes<40>()
+        public private(set) var ja3Bytes = ShortBytes<32>()
+        public private(set) var ja4Bytes = ShortBytes<40>()
         public internal(set) var label: String?
 
         init(_ prints: borrowing SessionFingerprints) {

@@ -403,6 +403,11 @@ public struct JSONBytes: ~Copyable {
 
     public mutating func address(_ key: StaticString, _ value: IPAddress) {
         self.key(key)
+        quotedAddress(value)
+    }
+
+    /// An address as a string value: dotted quad or RFC 5952 text, as `IPAddress.description`.
+    public mutating func quotedAddress(_ value: IPAddress) {
         guard value.isIPv4 else {
             addressText.removeAll(keepingCapacity: true)
             value.write(into: &addressText)

@@ -73,13 +73,8 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
     out.beginArray("inputs")
     for input in inputs { out.element(); quote(input, &out) }
     out.endArray()
-    // Positions, not a sorted copy of the entries: a copy would double the inventory's memory.
     let keys = inventory.keys, entries = inventory.entries
-    let sorted = keys.indices.sorted { lhs, rhs in
-        let l = inventory.needsAction(entries[lhs]), r = inventory.needsAction(entries[rhs])
-        if l != r { return l }
-        return keys[lhs] < keys[rhs]
-    }
+    let sorted = endpointOrder(inventory)
     out.int("endpoints_to_upgrade", entries.count { inventory.needsAction($0) })
     out.int("endpoints_dropped", inventory.endpointsDropped)
     out.int("early_tls_endpoints_dropped", inventory.earlyTLSEndpointsDropped)
@@ -94,15 +89,15 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
         out.key("role"); quote(key.role, &out)
         out.key("side"); quote(key.side.rawValue, &out)
         out.beginArray("services")
-        for service in entry.serviceRoles.sorted() { out.element(); quote(service, &out) }
+        entry.serviceRoles.forEachSorted { service in out.element(); quote(service, &out) }
         out.endArray()
         out.beginArray("ports")
-        for port in entry.ports.sorted() { out.element(); out.number(Int(port)) }
+        entry.ports.forEachSorted { port in out.element(); out.number(Int(port)) }
         out.endArray()
         out.int("sessions", entry.sessions)
         out.key("negotiated")
         out.beginObject()
-        for (code, count) in entry.negotiated.sorted(by: { TLSVersion($0.key) < TLSVersion($1.key) }) {
+        entry.negotiated.forEachSorted(by: { TLSVersion($0) < TLSVersion($1) }) { code, count in
             out.key(dynamic: TLSVersion(code).name)
             out.number(count)
         }
@@ -110,7 +105,7 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
         if key.side == .client {
             out.key("offered_max")
             out.beginObject()
-            for (code, count) in entry.offeredMaximum.sorted(by: { TLSVersion($0.key) < TLSVersion($1.key) }) {
+            entry.offeredMaximum.forEachSorted(by: { TLSVersion($0) < TLSVersion($1) }) { code, count in
                 out.key(dynamic: TLSVersion(code).name)
                 out.number(count)
             }
@@ -118,26 +113,32 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
         }
         if key.side == .client {
             out.beginArray("fingerprints")
-            for print in entry.fingerprints.sorted(by: { $0.sessions > $1.sessions }) {
+            func write(_ print: Inventory.ClientFingerprint) {
                 let stack = inventory.stacks[Int(print.stack)]
                 out.element()
                 out.beginObject()
-                if let ja4 = stack.ja4 { out.key("ja4"); quote(ja4, &out) } else { out.null("ja4") }
-                if let ja3 = stack.ja3 { out.key("ja3"); quote(ja3, &out) } else { out.null("ja3") }
+                out.text("ja4", stack.ja4Bytes)
+                out.text("ja3", stack.ja3Bytes)
                 if let label = stack.label { out.key("label"); quote(label, &out) } else { out.null("label") }
                 out.int("sessions", print.sessions)
                 out.beginArray("offered_max")
-                for code in print.offeredMaximum.sorted(by: { TLSVersion($0) < TLSVersion($1) }) {
+                print.offeredMaximum.forEachSorted(by: { TLSVersion($0) < TLSVersion($1) }) { code in
                     out.element(); out.quotedVersion(TLSVersion(code))
                 }
                 out.endArray()
                 out.endObject()
             }
+            // Most clients show one stack: no sorted copy for it.
+            if entry.fingerprints.count > 1 {
+                for print in entry.fingerprints.sorted(by: { $0.sessions > $1.sessions }) { write(print) }
+            } else {
+                for print in entry.fingerprints { write(print) }
+            }
             out.endArray()
         }
         out.key("cipher_findings")
         out.beginObject()
-        for (name, count) in entry.cipherFindings.sorted(by: { $0.key < $1.key }) {
+        entry.cipherFindings.forEachSorted(by: <) { name, count in
             out.key(dynamic: name)
             out.number(count)
         }
@@ -149,7 +150,7 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
         out.timestamp("first_seen", nanos: entry.firstSeenNanos)
         out.timestamp("last_seen", nanos: entry.lastSeenNanos)
         out.beginArray("peers")
-        for peer in entry.peers.sorted() { out.element(); quote(peer.description, &out) }
+        entry.peers.forEachSorted { peer in out.element(); out.quotedAddress(peer) }
         out.endArray()
         out.endObject()
     }
@@ -164,6 +165,37 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
     out.endObject()
     out.byte(UInt8(ascii: "\n"))
     emit(&out)
+}
+
+/// The positions of the inventory's endpoints in the order the document lists them: those that
+/// need action first, then by key (`Inventory.Key.<`). Compared as integers, the role by its
+/// rank among the role names: comparing the keys themselves copied each and compared its role
+/// String, 5 000 instructions an endpoint. Positions, not a sorted copy of the entries: a copy
+/// would double the inventory's memory.
+func endpointOrder(_ inventory: Inventory) -> [Int] {
+    let keys = inventory.keys, entries = inventory.entries
+    var roleNames: [String] = []   // a handful: the role table's names
+    var roleOfKey = [UInt32](repeating: 0, count: keys.count)
+    for (position, key) in keys.enumerated() {
+        if let known = roleNames.firstIndex(of: key.role) {
+            roleOfKey[position] = UInt32(known)
+        } else {
+            roleOfKey[position] = UInt32(roleNames.count)
+            roleNames.append(key.role)
+        }
+    }
+    var rank = [UInt32](repeating: 0, count: roleNames.count)
+    for (order, name) in roleNames.indices.sorted(by: { roleNames[$0] < roleNames[$1] }).enumerated() { rank[name] = UInt32(order) }
+    typealias Place = (action: UInt8, high: UInt64, low: UInt64, role: UInt32, side: UInt8, position: Int32)
+    var places: [Place] = []
+    places.reserveCapacity(keys.count)
+    for (position, key) in keys.enumerated() {
+        // `Side`'s raw values ("client" < "server") order the sides.
+        places.append((inventory.needsAction(entries[position]) ? 0 : 1, key.address.high, key.address.low,
+                       rank[Int(roleOfKey[position])], key.side == .client ? 0 : 1, Int32(position)))
+    }
+    places.sort { ($0.action, $0.high, $0.low, $0.role, $0.side) < ($1.action, $1.high, $1.low, $1.role, $1.side) }
+    return places.map { Int($0.position) }
 }
 
 func quote(_ text: String, _ out: inout JSONBytes) {

@@ -152,15 +152,15 @@ public struct SessionJSON {
         // whose lists were longer than the session keeps is hashed from its whole hello, so its
         // shortened raw string would not hash to its fingerprint: null instead.
         let client = !session.fingerprints.inputs.clientCut, server = !session.fingerprints.inputs.serverCut
-        field("ja3", session.fingerprints.ja3, &out)
+        out.text("ja3", session.fingerprints.ja3)
         rawString("ja3_string", present: client && !session.fingerprints.ja3.isEmpty, session.fingerprints.inputs, rendered: rendered.ja3String, &out) {
             FingerprintText.writeJA3($0, into: $1)
         }
-        field("ja4", session.fingerprints.ja4, &out)
+        out.text("ja4", session.fingerprints.ja4)
         rawString("ja4_r", present: client && !session.fingerprints.ja4.isEmpty, session.fingerprints.inputs, rendered: rendered.ja4Raw, &out) {
             FingerprintText.writeJA4Raw($0, into: $1).count
         }
-        field("ja3s", session.fingerprints.ja3s, &out)
+        out.text("ja3s", session.fingerprints.ja3s)
         rawString("ja3s_string", present: server && !session.fingerprints.ja3s.isEmpty, session.fingerprints.inputs, rendered: rendered.ja3sString, &out) {
             FingerprintText.writeJA3S($0, into: $1)
         }
@@ -186,10 +186,6 @@ public struct SessionJSON {
         } else {
             out.null("ds_strong_cipher")
         }
-    }
-
-    private func field<let capacity: Int>(_ key: StaticString, _ bytes: borrowing ShortBytes<capacity>, _ out: inout JSONBytes) {
-        if bytes.isEmpty { out.null(key) } else { out.key(key); quoted(bytes, &out) }
     }
 
     private func quoted<let capacity: Int>(_ bytes: borrowing ShortBytes<capacity>, _ out: inout JSONBytes) {
@@ -226,5 +222,13 @@ public struct SessionJSON {
     private func quoted(_ text: String, _ out: inout JSONBytes) {
         var text = text
         text.withUTF8 { out.quotedBytes($0) }
+    }
+}
+
+extension JSONBytes {
+    /// `key` with `bytes` as a string, or null when there are none (a fingerprint).
+    @inline(__always)
+    mutating func text<let capacity: Int>(_ key: StaticString, _ bytes: borrowing ShortBytes<capacity>) {
+        if bytes.isEmpty { null(key) } else { self.key(key); bytes.withBytes { quotedBytes($0) } }
     }
 }

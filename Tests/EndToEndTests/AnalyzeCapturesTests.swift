@@ -106,6 +106,57 @@ import Testing
         #expect(counters["sessions"] == 3)
     }
 
+    /// The inventory's documented order: endpoints that need action first, then by address
+    /// (numerically, IPv4 as its mapped IPv6 form), role and side; within each endpoint its
+    /// services, ports and peers in increasing order, its fingerprints by sessions, most first.
+    @Test func inventoryListsInItsDocumentedOrder() throws {
+        let output = Helloscope.temporaryFile("ordered-inventory.json")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let captures = try FileManager.default.contentsOfDirectory(at: Helloscope.captures, includingPropertiesForKeys: nil)
+            .filter { ["pcap", "pcapng"].contains($0.pathExtension) }.map(\.path).sorted()
+        let result = try Helloscope.run(["analyze", "--quiet", "--inventory", output.path] + captures)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let document = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])
+        let endpoints = try #require(document["endpoints"] as? [[String: Any]])
+        #expect(endpoints.count >= 10)
+        func numeric(_ address: String) -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: 16)
+            if address.contains(":") {
+                #expect(inet_pton(AF_INET6, address, &bytes) == 1, "\(address)")
+            } else {
+                var four = [UInt8](repeating: 0, count: 4)
+                #expect(inet_pton(AF_INET, address, &four) == 1, "\(address)")
+                bytes[10] = 0xff; bytes[11] = 0xff
+                bytes.replaceSubrange(12 ..< 16, with: four)
+            }
+            return bytes
+        }
+        typealias Place = (action: Int, address: [UInt8], role: String, side: String)
+        let places: [Place] = endpoints.map {
+            ($0["needs_action"] as? Bool == true ? 0 : 1, numeric($0["address"] as? String ?? ""), $0["role"] as? String ?? "", $0["side"] as? String ?? "")
+        }
+        for (before, after) in zip(places, places.dropFirst()) {
+            let ordered = before.action != after.action ? before.action < after.action
+                : before.address != after.address ? before.address.lexicographicallyPrecedes(after.address)
+                : before.role != after.role ? before.role < after.role
+                : before.side < after.side
+            #expect(ordered, "\(before) listed before \(after)")
+        }
+        #expect(places.contains { $0.action == 0 } && places.contains { $0.action == 1 })
+        var listsWithSeveral = 0
+        for endpoint in endpoints {
+            let services = endpoint["services"] as? [String] ?? [], ports = endpoint["ports"] as? [Int] ?? []
+            let peers = (endpoint["peers"] as? [String] ?? []).map(numeric)
+            #expect(services == services.sorted() && ports == ports.sorted(), "\(endpoint)")
+            #expect(zip(peers, peers.dropFirst()).allSatisfy { $0.lexicographicallyPrecedes($1) }, "\(endpoint)")
+            let sessions = (endpoint["fingerprints"] as? [[String: Any]] ?? []).map { $0["sessions"] as? Int ?? 0 }
+            #expect(sessions == sessions.sorted(by: >), "\(endpoint)")
+            if services.count > 1 || ports.count > 1 || sessions.count > 1 { listsWithSeveral += 1 }
+        }
+        // The captures give some endpoints several services, ports and stacks, so the orders are tried.
+        #expect(listsWithSeveral >= 3)
+    }
+
     @Test func summaryShowsVersionsByRole() throws {
         let result = try Helloscope.run(["analyze", Helloscope.captures.appendingPathComponent("dsaas-443.pcapng").path])
         #expect(result.status == 0)
