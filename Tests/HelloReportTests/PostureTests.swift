@@ -72,6 +72,20 @@ import Testing
         #expect(try SessionLine.decode(lines: Data()).isEmpty)
     }
 
+    /// Many lines are decoded in runs on several threads: they come back in file order, and of
+    /// two bad lines in different runs the first is the one named.
+    @Test func manyLinesKeepTheirOrder() throws {
+        let lines = (0 ..< 20_000).map { "{\"client\":\"10.0.0.1\",\"server\":\"10.0.0.2\",\"client_port\":\($0)}" }
+        let sessions = try SessionLine.decode(lines: Data(lines.joined(separator: "\n").utf8))
+        #expect(sessions.map(\.clientPort) == (0 ..< 20_000).map { $0 })
+        var broken = lines
+        broken[17_999] = "{\"client\": 3}"
+        broken[14_999] = "{\"client\": 4}"
+        #expect(throws: ReportInputError.malformed(path: "many.jsonl", line: 15_000, reason: "wrong type at \"client\"")) {
+            try SessionLine.decode(lines: Data(broken.joined(separator: "\n").utf8), path: "many.jsonl")
+        }
+    }
+
     @Test func expectedFilesWithoutTimestampsLoad() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let lines = try SessionLine.load(path: root.appendingPathComponent("Captures/ds-agent-4118.expected.jsonl").path)
