@@ -73,13 +73,13 @@ public struct SessionJSON {
         if session.serverName.isEmpty {
             out.null("sni")
         } else {
-            out.key("sni"); quoted(session.serverName, &out)
+            out.key("sni"); session.serverName.withBytes { out.quotedBytes($0) }
         }
         writeALPNList(&session, &out)
         if session.alpnSelected.isEmpty {
             out.null("alpn")
         } else {
-            out.key("alpn"); quoted(session.alpnSelected, &out)
+            out.key("alpn"); session.alpnSelected.withBytes { out.quotedBytes($0) }
         }
         out.staticString("client_hello", helloName(session.clientHello))
         out.staticString("client_hello_format", session.hasClientHello ? (session.clientHelloSSLv2Format ? "sslv2" : "tls") : nil)
@@ -168,7 +168,7 @@ public struct SessionJSON {
             out.null("label")
         } else if let label = labels.label(ja3: session.fingerprints.ja3.isEmpty ? nil : session.fingerprints.ja3.string,
                                            ja4: session.fingerprints.ja4.isEmpty ? nil : session.fingerprints.ja4.string) {
-            out.key("label"); quoted(label, &out)
+            out.key("label"); quote(label, &out)
         } else {
             out.null("label")
         }
@@ -176,8 +176,8 @@ public struct SessionJSON {
         for finding in findings {
             out.element()
             out.beginObject()
-            out.key("name"); quoted(finding.name, &out)
-            out.key("severity"); quoted(finding.severity.rawValue, &out)
+            out.key("name"); quote(finding.name, &out)
+            out.key("severity"); quote(finding.severity.rawValue, &out)
             out.endObject()
         }
         out.endArray()
@@ -186,10 +186,6 @@ public struct SessionJSON {
         } else {
             out.null("ds_strong_cipher")
         }
-    }
-
-    private func quoted<let capacity: Int>(_ bytes: borrowing ShortBytes<capacity>, _ out: inout JSONBytes) {
-        bytes.withBytes { out.quotedBytes($0) }
     }
 
     private func helloName(_ state: HelloState) -> StaticString {
@@ -219,14 +215,10 @@ public struct SessionJSON {
         out.endArray()
     }
 
-    private func quoted(_ text: String, _ out: inout JSONBytes) {
-        var text = text
-        text.withUTF8 { out.quotedBytes($0) }
-    }
 }
 
 extension JSONBytes {
-    /// `key` with `bytes` as a string, or null when there are none (a fingerprint).
+    /// `key` with `bytes` as a string, or null when there are none.
     @inline(__always)
     mutating func text<let capacity: Int>(_ key: StaticString, _ bytes: borrowing ShortBytes<capacity>) {
         if bytes.isEmpty { null(key) } else { self.key(key); bytes.withBytes { quotedBytes($0) } }

@@ -95,7 +95,7 @@ extension SessionLine {
             // Read only, and only during the call: each thread reads the lines of its own run.
             nonisolated(unsafe) let bytes = bytes
             let runs = DecodedRuns(count: min(max(lines.count / 4096, 1), 4 * ProcessInfo.processInfo.activeProcessorCount))
-            let perRun = (lines.count + runs.count - 1) / max(runs.count, 1)
+            let perRun = (lines.count + runs.count - 1) / runs.count
             DispatchQueue.concurrentPerform(iterations: runs.count) { run in
                 let decoder = JSONDecoder()
                 var sessions: [SessionLine] = []
