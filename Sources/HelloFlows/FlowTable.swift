@@ -65,6 +65,8 @@ public struct FlowTable: ~Copyable {
     public private(set) var count = 0
     private var hand = 0
     public static let initialSlots = 4096
+    /// From this size the table is a mapping of its own (see `reserveSlots`).
+    static let mappedFromBytes = 4 << 20
     private let hashKey: FlowHashKey
 
     /// `hashKey`: random unless a test needs to know where flows go.
@@ -79,12 +81,17 @@ public struct FlowTable: ~Copyable {
 
     /// Address space for the final table, in zeroed pages the kernel backs only when touched:
     /// a zeroed slot is an empty one (every field's zero is its empty value), and the slots
-    /// past `slotCount` stay untouched until the table grows over them. A table too small for
-    /// huge pages comes zeroed from the heap instead: a fresh mapping per table made its first
-    /// packets fault its pages in where memory the allocator had recycled was ready (a tracker
-    /// over `Captures/`, made anew per pass: 284 µs instead of 109 µs).
+    /// past `slotCount` stay untouched until the table grows over them. A small table comes
+    /// zeroed from the heap instead: a fresh mapping per table made its first packets fault its
+    /// pages in where memory the allocator had recycled was ready (a tracker over `Captures/`,
+    /// made anew per pass: 284 µs instead of 109 µs).
+    ///
+    /// Plain 4 KiB pages, not transparent huge pages: huge pages spared the probes TLB misses
+    /// (0.05 s of the handshake run's user time), but on this machine a fresh huge page costs
+    /// far more to back than its 512 small ones (`scripts/bench/fresh-pages.c`: 1.1 to 2.4 ms per
+    /// MiB against 0.4 to 0.55), and the table's 34 MiB are touched once per run.
     private static func reserveSlots(bytes: Int) -> UnsafeMutablePointer<FlowEntry> {
-        if bytes < hugePagesFromBytes {
+        if bytes < mappedFromBytes {
             guard let raw = calloc(1, bytes) else { fatalError("cannot reserve the flow table (\(bytes) bytes)") }
             return raw.bindMemory(to: FlowEntry.self, capacity: bytes / MemoryLayout<FlowEntry>.stride)
         }
@@ -92,12 +99,11 @@ public struct FlowTable: ~Copyable {
         guard let raw, raw != UnsafeMutableRawPointer(bitPattern: -1) else {
             fatalError("cannot reserve the flow table (\(bytes) bytes): \(String(cString: strerror(errno)))")
         }
-        adviseHugePages(raw, bytes: bytes)
         return raw.bindMemory(to: FlowEntry.self, capacity: bytes / MemoryLayout<FlowEntry>.stride)
     }
 
     deinit {
-        if reservedBytes < hugePagesFromBytes { free(entries) } else { munmap(entries, reservedBytes) }
+        if reservedBytes < Self.mappedFromBytes { free(entries) } else { munmap(entries, reservedBytes) }
     }
 
     /// Doubles the slots (straight to the final count once doubling would reach half of it)

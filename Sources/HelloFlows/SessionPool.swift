@@ -1,5 +1,6 @@
 /// Preallocated slots for sessions whose handshake is still going on. Reserved once,
-/// touched only as used, and reused from a free list: taking one allocates nothing.
+/// touched only as used, and reused from a free list: taking one allocates nothing. On plain
+/// pages, as the flow table (`FlowTable.reserveSlots` says why).
 public struct SessionPool: ~Copyable {
     public let capacity: Int
     private let records: UnsafeMutablePointer<SessionRecord>
@@ -15,7 +16,6 @@ public struct SessionPool: ~Copyable {
     public init(capacity: Int) {
         self.capacity = max(capacity, 1)
         records = .allocate(capacity: self.capacity)
-        adviseHugePages(records, bytes: self.capacity * MemoryLayout<SessionRecord>.stride)
         free = []
         free.reserveCapacity(self.capacity)
     }

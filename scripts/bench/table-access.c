@@ -1,6 +1,7 @@
 /* What this machine's memory system charges for the flow table's access pattern, without
  * HelloScope: N accesses to random entries of a table of SLOTS entries of STRIDE bytes (transparent
- * huge pages asked for, as the flow table does), each reading the entry and writing two of its words.
+ * huge pages asked for, as the flow table did until
+ * 2026-12-06), each reading the entry and writing two of its words.
  *   independent: the next entry does not depend on this one; prefetched DISTANCE accesses ahead,
  *                as the tracker prefetches the flow of the packet DISTANCE packets on
  *   dependent:   the next entry is chosen by what this one holds, so each access waits for the
