@@ -4,14 +4,18 @@
 # the other compare the hours as much as the builds. Each pair runs A then B back to back from
 # the same state (no old output, nothing dirty left to write back); the summary gives each
 # build's medians and, per measure, the median of the differences B − A and how many pairs B
-# won.
-#   ROUNDS=15 scripts/ab.sh OLD_BINARY NEW_BINARY [imix|handshakes|FILE]
+# won. Each run starts PAUSE seconds (3 unless told) after the last: this virtual machine hands
+# memory freed for a few seconds back to its host, and backing it again is part of what a run
+# that starts fresh pays (bench.sh's runs do); back to back, a build that touches more fresh
+# memory (huge pages, say) looks cheaper than it is. PAUSE=0 compares the code alone.
+#   ROUNDS=15 [PAUSE=3] scripts/ab.sh OLD_BINARY NEW_BINARY [imix|handshakes|FILE]
 # Keep a build aside first, e.g. `cp .build/release/helloscope /tmp/helloscope-before`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: ROUNDS=15 scripts/ab.sh OLD_BINARY NEW_BINARY [imix|handshakes|FILE]" >&2; exit 64; }
 old=$1 new=$2 workload=${3:-handshakes}
 ROUNDS=${ROUNDS:-15}
+PAUSE=${PAUSE:-3}
 for binary in "$old" "$new"; do
     [ -x "$binary" ] || { echo "ab.sh: $binary is not an executable" >&2; exit 66; }
 done
@@ -25,12 +29,12 @@ results=$output/results   # one line per run: build wall user system peak_kib
 for _ in $(seq "$ROUNDS"); do
     for build in A B; do
         binary=$old; [ $build = B ] && binary=$new
-        rm -f "$output/out.jsonl"; sync
+        rm -f "$output/out.jsonl"; sync; sleep "$PAUSE"
         /usr/bin/time -f "$build %e %U %S %M" "$binary" analyze --quiet --json "$output/out.jsonl" "$file" \
             2>>"$results" >/dev/null || { echo "ab.sh: $binary failed:" >&2; tail -5 "$results" >&2; exit 1; }
     done
 done
-python3 - "$results" "$old" "$new" "$file" <<'PY'
+python3 - "$results" "$old" "$new" "$file" "$PAUSE" <<'PY'
 import statistics, sys
 runs = {"A": [], "B": []}
 for line in open(sys.argv[1]):
@@ -40,7 +44,7 @@ for line in open(sys.argv[1]):
 a, b = runs["A"], runs["B"]
 if not a or len(a) != len(b):
     sys.exit(f"ab.sh: runs failed ({len(a)} of A, {len(b)} of B); see {sys.argv[1]}")
-print(f"{sys.argv[4]}, {len(a)} pairs; A = {sys.argv[2]}, B = {sys.argv[3]}")
+print(f"{sys.argv[4]}, {len(a)} pairs, {sys.argv[5]} s apart; A = {sys.argv[2]}, B = {sys.argv[3]}")
 print("| measure | A median | B median | median of B − A | B lower in |")
 print("|---|---|---|---|---|")
 measures = [("wall s", lambda run: run[0]), ("user s", lambda run: run[1]), ("system s", lambda run: run[2]),
