@@ -65,15 +65,23 @@ public struct RoleTable: Sendable {
     /// Runs once per session on the thread that follows the packets: the name is borrowed,
     /// not copied, and lowercased only when a rule on the port has name patterns.
     public func classify(serverPort: UInt16, clientPort: UInt16, serverName: borrowing ShortBytes<255>) -> Match {
+        withUnsafePointer(to: serverName) { classify(serverPort: serverPort, clientPort: clientPort, serverNameAt: $0) }
+    }
+
+    /// `classify`, reading the name where it lies. The tracker's session slot was written at
+    /// the ClientHello and is cold by the ServerHello: handed over as a value, the name was
+    /// copied (257 bytes, five cache misses) for every session, though only a port with name
+    /// patterns (443) reads it.
+    func classify(serverPort: UInt16, clientPort: UInt16, serverNameAt serverName: UnsafePointer<ShortBytes<255>>) -> Match {
         var lowered = InlineArray<255, UInt8>(repeating: 0)
         var isLowered = false
-        let count = serverName.count
+        let count = serverName.pointee.count
         for listenerIsServer in [true, false] {
             let port = listenerIsServer ? serverPort : clientPort
             for index in 0 ..< otherIndex where rules[index].port == port {
                 if patterns[index].isEmpty { return Match(index: index, listenerIsServer: listenerIsServer) }
                 if !isLowered {
-                    serverName.withBytes { name in
+                    serverName.pointee.withBytes { name in
                         for offset in 0 ..< name.count {
                             let byte = name[offset]
                             lowered[offset] = byte >= 65 && byte <= 90 ? byte + 32 : byte
