@@ -14,7 +14,7 @@
 # 2.25 MiB each, the current one and up to 3 the consumer still reads, touched whole only by
 # files over 2 MiB) + the flow table at the cap (slots: cap + cap/3 + 1, FlowEntry stride 104 B
 # on x86_64; all touched once the cap is reached; it grows in place, so no second table ever
-# sits beside it) and one 2 MiB huge page of it partly used;
+# sits beside it) and 2 MiB of slack (the table's last growth backs its pages whole);
 # for KIND=hello also a pending-session slot (SessionRecord stride 1144 B) per flow, at most
 # 65536 (TrackerConfiguration.maximumPendingSessions), and an inventory endpoint (at most
 # 1 KiB, measured; --max-endpoints 262144 plus the eighth reserved for early TLS) per flood
