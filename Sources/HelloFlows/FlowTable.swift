@@ -84,8 +84,9 @@ public struct FlowTable: ~Copyable {
     /// one call, before a probe reads them. Read first, an untouched page is mapped to the
     /// shared zero page; the insert's write then faults again to replace it, and that fault
     /// flushes the TLB of every CPU running this process with an interrupt: in a virtual
-    /// machine, an exit on each. On the handshake workload that was 8 700 such faults, most of
-    /// them inside `grow` (perf: 114 of the tracking thread's samples in the flush alone).
+    /// machine, an exit on each. That is up to one such fault per page of the table (8 700 for
+    /// the handshake workload's 34 MiB), most of them inside `grow` (perf: 114 of the tracking
+    /// thread's samples in the flush alone).
     /// Only for a table with a mapping of its own; the kernel may refuse (before Linux 5.14),
     /// and then pages fault in as before.
     private func backSlots(from first: Int) {
