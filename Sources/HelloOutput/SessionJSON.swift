@@ -214,7 +214,6 @@ public struct SessionJSON {
         }
         out.endArray()
     }
-
 }
 
 extension JSONBytes {
