@@ -71,6 +71,12 @@ public struct FlowHashKey: Sendable {
         hash = (hash ^ (hash >> 33)) &* 0xc4ce_b9fe_1a85_ec53
         return hash ^ (hash >> 33)
     }
+
+    /// The hash's top 32 bits, all that places a flow (`FlowTable.home`).
+    @inline(__always)
+    public func placement(_ key: FlowKey) -> UInt32 {
+        UInt32(truncatingIfNeeded: hash(key) >> 32)
+    }
 }
 
 /// A fixed sequence of well-mixed 64-bit numbers from a seed (Steele, Lea and Flood's SplitMix64).

@@ -67,7 +67,7 @@ public struct FlowTable: ~Copyable {
     public static let initialSlots = 4096
     /// From this size the table is a mapping of its own (see `reserveSlots`).
     static let mappedFromBytes = 4 << 20
-    private let hashKey: FlowHashKey
+    let hashKey: FlowHashKey
 
     /// `hashKey`: random unless a test needs to know where flows go.
     public init(maximumFlows: Int, hashKey: FlowHashKey = .random()) {
@@ -162,11 +162,15 @@ public struct FlowTable: ~Copyable {
         hand = 0
     }
 
-    /// Maps a hash onto the slots without a power-of-two size (Lemire's multiply-shift).
     @inline(__always)
     private func home(_ key: FlowKey) -> Int {
-        // Parenthesised: `>>` binds tighter than `&*`, which once sent every key to slot 0.
-        Int(truncatingIfNeeded: ((hashKey.hash(key) >> 32) &* UInt64(slotCount)) >> 32)
+        home(placement: hashKey.placement(key))
+    }
+
+    /// Maps a placement onto the slots without a power-of-two size (Lemire's multiply-shift).
+    @inline(__always)
+    private func home(placement: UInt32) -> Int {
+        Int(truncatingIfNeeded: (UInt64(placement) &* UInt64(slotCount)) >> 32)
     }
 
     @inline(__always)
@@ -178,10 +182,11 @@ public struct FlowTable: ~Copyable {
 
     /// Starts loading the cache lines of the entry where `key`'s probe begins: with many flows
     /// open the table is far larger than the caches, and that load is most of a packet's cost.
+    /// `placement`: `hashKey.placement(key)`.
     @inline(__always)
-    public func prefetch(_ key: FlowKey) {
+    public func prefetch(placement: UInt32) {
         // An entry spans two or three cache lines: ask for all of them.
-        let entry = UnsafeRawPointer(entries + home(key))
+        let entry = UnsafeRawPointer(entries + home(placement: placement))
         hs_prefetch_for_write(entry)
         hs_prefetch_for_write(entry + 64)
         hs_prefetch_for_write(entry + MemoryLayout<FlowEntry>.size - 1)
@@ -194,7 +199,13 @@ public struct FlowTable: ~Copyable {
     /// The slot holding `key`, or where it would go.
     @inline(__always)
     public func find(_ key: FlowKey) -> (slot: Int, found: Bool) {
-        var slot = home(key)
+        find(key, placement: hashKey.placement(key))
+    }
+
+    /// `find` with the key's placement (`hashKey.placement(key)`) already worked out.
+    @inline(__always)
+    public func find(_ key: FlowKey, placement: UInt32) -> (slot: Int, found: Bool) {
+        var slot = home(placement: placement)
         while true {
             let entry = entries + slot
             if !entry.pointee.occupied { return (slot, false) }

@@ -86,30 +86,40 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
 
     /// `process` for a frame already decoded (elsewhere, e.g. on a reader thread).
     public mutating func process(decoded: FrameOutcome, frame: borrowing RawSpan, timestampNanos: Int64, wireLength: Int) {
+        process(placed: placer.place(decoded), frame: frame, timestampNanos: timestampNanos, wireLength: wireLength)
+    }
+
+    /// Works out where this tracker's table places each segment's flow, for
+    /// `process(placed:)` (e.g. on a reader thread).
+    public var placer: FlowPlacer { FlowPlacer(hashKey: table.hashKey) }
+
+    /// `process` for a frame decoded and placed elsewhere: by this tracker's `placer`.
+    public mutating func process(placed: FrameOutcome, frame: borrowing RawSpan, timestampNanos: Int64, wireLength: Int) {
         counters.packets += 1
         counters.bytes += wireLength
         let segment: TCPSegment
-        switch decoded {
+        switch placed {
         case .skipped(let reason):
             counters.count(reason)
             return
-        case .segment(let decoded):
-            segment = decoded
+        case .segment(let placed):
+            segment = placed
         }
         counters.tcpSegments += 1
         if segment.payloadCut { counters.payloadCut += 1 }
         let second = UInt32(truncatingIfNeeded: timestampNanos / 1_000_000_000)
         if second != nowSeconds { secondPassed(to: second, now: timestampNanos) }
+        if segment.isBare { return }
 
         let (key, fromLow) = FlowKey.of(segment)
-        var (slot, found) = table.find(key)
+        var (slot, found) = table.find(key, placement: segment.flowPlacement)
         if found && isIdlePastTimeout(table.pointer(slot)) {
             // Over, whether or not the idle sweep has reached its slot yet: where a flow lands
             // depends on the table's random hash key, and the same capture must give the
             // same sessions in every run.
             counters.flowsExpired += 1
             endFlow(slot, status: nil, now: timestampNanos)
-            (slot, found) = table.find(key)
+            (slot, found) = table.find(key, placement: segment.flowPlacement)
         }
         if !found {
             // Pure ACKs and FINs of flows we never tracked start nothing.
@@ -146,9 +156,10 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
 
     /// Starts fetching the flow-table slot of a packet that `process` will see a few
     /// packets from now, so that its cache miss overlaps the work on the packets before.
+    /// `placed`: by this tracker's `placer`.
     @inline(__always)
-    public func prefetch(_ decoded: FrameOutcome) {
-        if case .segment(let segment) = decoded { table.prefetch(FlowKey.of(segment).key) }
+    public func prefetch(placed: FrameOutcome) {
+        if case .segment(let segment) = placed, !segment.isBare { table.prefetch(placement: segment.flowPlacement) }
     }
 
     /// Lets time pass without packets (live capture, quiet link): idle flows still end.
@@ -804,5 +815,31 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
         releaseBuffer(directionPointer(flow, fromLow: false))
         flow.pointee.low.phase = .done
         flow.pointee.high.phase = .done
+    }
+}
+
+/// Where a tracker's table places each segment's flow (`FlowHashKey.placement`), worked out
+/// ahead of `FlowTracker.process(placed:)`: on the reader's thread, the hash no longer costs
+/// the tracking thread, which set the pace and computed it twice a packet (for the prefetch
+/// and for the look-up). Holds a copy of the table's secret, nothing shared.
+public struct FlowPlacer: Sendable {
+    let hashKey: FlowHashKey
+
+    /// `decoded` with its flow's placement noted in the segment (`TCPSegment.flowPlacement`).
+    public func place(_ decoded: FrameOutcome) -> FrameOutcome {
+        guard case .segment(var segment) = decoded, !segment.isBare else { return decoded }
+        segment.flowPlacement = hashKey.placement(FlowKey.of(segment).key)
+        return .segment(segment)
+    }
+}
+
+extension TCPSegment {
+    /// No payload, and no SYN, FIN or RST (an ACK, a window update): nothing about a hello or
+    /// the end of a flow, so the tracker does not look its flow up. A quarter of the handshake
+    /// workload's packets, each a cache miss in a table larger than the caches. It does not
+    /// keep its flow from idling out; the data it acknowledges does.
+    @inline(__always)
+    var isBare: Bool {
+        payload.isEmpty && flags.isDisjoint(with: [.syn, .fin, .rst])
     }
 }

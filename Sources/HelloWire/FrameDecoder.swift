@@ -328,7 +328,6 @@ public struct FrameDecoder: Sendable {
         segment.sourcePort = frame.loadUInt16(at)
         segment.destinationPort = frame.loadUInt16(at + 2)
         segment.sequence = frame.loadUInt32(at + 4)
-        segment.acknowledgment = frame.loadUInt32(at + 8)
         segment.flags = TCPFlags(rawValue: frame.loadUInt8(at + 13) & 0x1f)
         segment.payload = at + headerLength ..< end
         return .segment(segment)

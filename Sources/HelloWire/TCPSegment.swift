@@ -90,7 +90,10 @@ public struct TCPSegment: Sendable, BitwiseCopyable {
     public var sourcePort: UInt16 = 0
     public var destinationPort: UInt16 = 0
     public var sequence: UInt32 = 0
-    public var acknowledgment: UInt32 = 0
+    /// Not set by the decoder: room for a flow tracker to note where its table places this
+    /// segment's flow, worked out on the reader's thread (`FlowPlacer`). Its four bytes held
+    /// the acknowledgment number, which nothing read.
+    public var flowPlacement: UInt32 = 0
     /// The payload's byte range in the frame. Kept as two 32-bit integers: `Range` is not
     /// `BitwiseCopyable`, and a decoded segment crosses threads as plain bytes, in a ring
     /// entry of one cache line (64 bytes; with `Int` bounds it was 74, and every entry the

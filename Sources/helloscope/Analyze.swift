@@ -40,12 +40,13 @@ struct Analyze: ParsableCommand {
         for path in files {
             let capture = openCapture(path)
             let decoder = FrameDecoder(linkType: LinkType(rawValue: capture.linkType))
-            // Frames are decoded on the reader's thread, flows tracked on this one.
-            let end = capture.forEachPacketPipelined(prepare: { decoder.decode($0.bytes.bytes) },
-                                                     lookahead: { tracker.prefetch($0) }) { packet, decoded in
+            let placer = tracker.placer
+            // Frames are decoded and their flows placed on the reader's thread, flows tracked on this one.
+            let end = capture.forEachPacketPipelined(prepare: { placer.place(decoder.decode($0.bytes.bytes)) },
+                                                     lookahead: { tracker.prefetch(placed: $0) }) { packet, placed in
                 lastTimestamp = max(lastTimestamp, packet.timestampNanos)
                 recorder?.record(packet.bytes, decoder: decoder, timestampNanos: packet.timestampNanos, wireLength: packet.wireLength)
-                tracker.process(decoded: decoded, frame: packet.bytes.bytes,
+                tracker.process(placed: placed, frame: packet.bytes.bytes,
                                 timestampNanos: packet.timestampNanos, wireLength: packet.wireLength)
                 recorder?.settle()
                 packets += 1

@@ -408,6 +408,30 @@ struct FlowTrackerTests {
         #expect(sessions[0].firstSeenNanos == baseNanos)
     }
 
+    @Test("ACKs without data do not keep a flow open: it idles out as if they were not there, and they are still counted")
+    func bareAcknowledgmentsDoNotKeepAFlowOpen() throws {
+        // A ClientHello the server never answers, then 199 s of the server acknowledging it
+        // once a second: no payload, no SYN, FIN or RST, so nothing the tracker looks up.
+        var conversation = heartbeat()
+        conversation.send(fromInitiator: true, Hellos.tls10ClientHelloRecord())
+        let acknowledgment = conversation.frame(fromInitiator: false, sequence: conversation.responder.next,
+                                                flags: TCPFlag.ack, [])
+        var timed: [([UInt8], Int64)] = conversation.frames.map { ($0, baseNanos) }
+        for second in 1 ..< 200 { timed.append((acknowledgment, baseNanos + Int64(second) * 1_000_000_000)) }
+        var tracker = FlowTracker(configuration: testConfiguration(), sink: Collector())
+        let decoder = FrameDecoder(linkType: .ethernet)
+        for (frame, nanos) in timed {
+            tracker.process(frame: frame.span.bytes, decoder: decoder, timestampNanos: nanos, wireLength: frame.count)
+        }
+        #expect(tracker.counters.flowsExpired == 1)
+        #expect(tracker.activeFlows == 0)
+        #expect(tracker.counters.packets == timed.count)
+        #expect(tracker.counters.tcpSegments == timed.count)
+        let sessions = tracker.sink.sessions
+        try #require(sessions.count == 1)
+        #expect(sessions[0].status == .noServerHello)
+    }
+
     @Test("a plaintext HTTP flow makes no session and counts as not TLS")
     func httpFlow() throws {
         var conversation = Conversation(initiator: ("10.213.7.2", 51_100), responder: ("10.213.7.1", 8080))

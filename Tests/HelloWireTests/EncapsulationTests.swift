@@ -33,7 +33,7 @@ private func expectInner(_ frame: [UInt8], _ link: LinkType = .ethernet, ipv6: B
     #expect(segment.destination.description == (ipv6 ? "2001:db8:0:1::2" : "198.51.100.2"), sourceLocation: sourceLocation)
     #expect(segment.isIPv6 == ipv6, sourceLocation: sourceLocation)
     #expect(segment.sourcePort == 40000 && segment.destinationPort == 4118, sourceLocation: sourceLocation)
-    #expect(segment.sequence == 0x0102_0304 && segment.acknowledgment == 9, sourceLocation: sourceLocation)
+    #expect(segment.sequence == 0x0102_0304, sourceLocation: sourceLocation)
     #expect(segment.flags == [.psh, .ack], sourceLocation: sourceLocation)
     #expect(segment.payload.upperBound == frame.count, sourceLocation: sourceLocation)
     #expect(Array(frame[segment.payload]) == innerPayload, sourceLocation: sourceLocation)
