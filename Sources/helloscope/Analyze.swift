@@ -65,7 +65,10 @@ struct Analyze: ParsableCommand {
         // Everything is written: leave without tearing the flow table and the inventory
         // down piece by piece (after a busy capture that took longer than writing them).
         fflush(nil)
-        Foundation.exit(status)
+        // Nor the tracker: past its last use Swift may end it early, and its deinit handed
+        // its 180 MiB of tables back to the kernel one page at a time (the handshake
+        // workload: 6.7 ms of munmap on the thread that ends the run).
+        withExtendedLifetime(tracker) { Foundation.exit(status) }
     }
 
     /// Packets between looks at how often sessions end (`SessionPipeline.review`). Until the
