@@ -69,10 +69,14 @@ public struct FlowTable: ~Copyable {
     static let mappedFromBytes = 4 << 20
     let hashKey: FlowHashKey
 
-    /// `hashKey`: random unless a test needs to know where flows go.
-    public init(maximumFlows: Int, hashKey: FlowHashKey = .random()) {
+    private let pagesAhead: (any PagesAhead)?
+
+    /// `hashKey`: random unless a test needs to know where flows go. `pagesAhead`: backs the
+    /// slots of the table's next growth before it grows (see `PagesAhead`).
+    public init(maximumFlows: Int, hashKey: FlowHashKey = .random(), pagesAhead: (any PagesAhead)? = nil) {
         self.maximumFlows = max(maximumFlows, 1)
         self.hashKey = hashKey
+        self.pagesAhead = pagesAhead
         finalSlotCount = self.maximumFlows + self.maximumFlows / 3 + 1
         slotCount = min(Self.initialSlots, finalSlotCount)
         reservedBytes = finalSlotCount * MemoryLayout<FlowEntry>.stride
@@ -136,7 +140,7 @@ public struct FlowTable: ~Copyable {
     /// flow again afterwards.
     private mutating func grow() {
         let oldCount = slotCount
-        slotCount = slotCount * 4 >= finalSlotCount ? finalSlotCount : slotCount * 2
+        slotCount = slotsAfterGrowth
         backSlots(from: oldCount)
         var waiting: [FlowEntry] = []
         var position = oldCount
@@ -166,6 +170,9 @@ public struct FlowTable: ~Copyable {
     private func home(_ key: FlowKey) -> Int {
         home(placement: hashKey.placement(key))
     }
+
+    /// Slots after the next `grow`.
+    private var slotsAfterGrowth: Int { slotCount * 4 >= finalSlotCount ? finalSlotCount : slotCount * 2 }
 
     /// Maps a placement onto the slots without a power-of-two size (Lemire's multiply-shift).
     @inline(__always)
@@ -228,6 +235,10 @@ public struct FlowTable: ~Copyable {
         if (count + 1) * 4 > slotCount * 3 && slotCount < finalSlotCount {
             grow()
             slot = find(key).slot
+        } else if let pagesAhead, count * 2 == slotCount, slotCount < finalSlotCount, reservedBytes >= Self.mappedFromBytes {
+            // At half load, on the way to the next growth at three quarters: its new slots are
+            // backed by the time it comes (`backSlots` then finds them backed).
+            pagesAhead.back(entries, from: slotCount, count: slotsAfterGrowth - slotCount, capacity: finalSlotCount)
         }
         entries[slot] = FlowEntry(key: key)
         entries[slot].occupied = true

@@ -21,6 +21,9 @@ public struct TrackerConfiguration: Sendable {
     /// Entries per side of the fingerprint memo of a tracker that hashes in place (see
     /// `FingerprintMemo`). A fuzzer makes a tracker per input, and wants a small one.
     public var fingerprintMemoSlots = 128
+    /// Backs the flow table's and the session slots' pages ahead of their first use, on
+    /// another thread (see `PagesAhead`); nil: they fault in as they are first written.
+    public var pagesAhead: (any PagesAhead)?
 
     public init() {}
 }
@@ -55,11 +58,13 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
     public init(configuration: TrackerConfiguration, sink: consuming Sink) {
         self.configuration = configuration
         self.sink = sink
-        table = FlowTable(maximumFlows: configuration.maximumFlows, hashKey: configuration.flowHashKey ?? .random())
+        table = FlowTable(maximumFlows: configuration.maximumFlows, hashKey: configuration.flowHashKey ?? .random(),
+                          pagesAhead: configuration.pagesAhead)
         reassembly = ReassemblyPool(
             slotSize: configuration.reassemblyBound,
             capacity: configuration.maximumReassemblyMemory / max(configuration.reassemblyBound, 1))
-        sessions = SessionPool(capacity: configuration.maximumPendingSessions + self.sink.slotsKeptAtMost)
+        sessions = SessionPool(capacity: configuration.maximumPendingSessions + self.sink.slotsKeptAtMost,
+                               pagesAhead: configuration.pagesAhead)
         scanner = HandshakeScanner(limit: configuration.reassemblyBound)
         scratch = .allocate(byteCount: configuration.reassemblyBound, alignment: 16)
         fingerprintScratch = .allocate(capacity: FingerprintText.scratchCapacity)

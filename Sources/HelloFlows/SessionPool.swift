@@ -15,11 +15,17 @@ public struct SessionPool: ~Copyable {
     /// Slots ever taken: the most sessions pending at once, and the slots whose pages are touched.
     public var peak: Int { Int(neverUsed) }
 
-    public init(capacity: Int) {
+    private let pagesAhead: (any PagesAhead)?
+    /// Slots backed per request to `pagesAhead`: about 2 MiB.
+    private static var slotsPerStep: Int { (2 << 20) / MemoryLayout<SessionRecord>.stride }
+
+    /// `pagesAhead`: backs slots before they are first taken (see `PagesAhead`).
+    public init(capacity: Int, pagesAhead: (any PagesAhead)? = nil) {
         self.capacity = max(capacity, 1)
         records = .allocate(capacity: self.capacity)
         free = []
         free.reserveCapacity(self.capacity)
+        self.pagesAhead = pagesAhead
     }
 
     deinit { records.deallocate() }
@@ -31,6 +37,12 @@ public struct SessionPool: ~Copyable {
         } else if Int(neverUsed) < capacity {
             slot = neverUsed
             neverUsed += 1
+            // Halfway through a step, the next one is backed: ahead of need, and not at all for
+            // the few slots of traffic whose sessions end one after another.
+            if let pagesAhead, Int(slot) % Self.slotsPerStep == Self.slotsPerStep / 2 {
+                pagesAhead.back(records, from: (Int(slot) / Self.slotsPerStep + 1) * Self.slotsPerStep,
+                                count: Self.slotsPerStep, capacity: capacity)
+            }
         } else {
             return nil
         }

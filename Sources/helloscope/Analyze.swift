@@ -23,6 +23,7 @@ struct Analyze: ParsableCommand {
     func run() throws {
         var configuration = options.trackerConfiguration()
         configuration.deferFingerprintHashes = true   // hashed where the session is written (SessionPipeline)
+        configuration.pagesAhead = PageBackingThread()
         // Check every input before reading any, so a typo fails fast and alone.
         for path in files where path != "-" {
             _ = openCapture(path)
