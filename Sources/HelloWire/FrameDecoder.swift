@@ -25,6 +25,13 @@ public struct FrameDecoder: Sendable {
     }
 
     public func decode(_ frame: borrowing RawSpan) -> FrameOutcome {
+        if linkType == .ethernet, let segment = Self.plainEthernetTCP(frame) { return .segment(segment) }
+        return decodeInLayers(frame)
+    }
+
+    /// `decode` without its straight pass for the commonest frames (`plainEthernetTCP`), which
+    /// must agree with this on every frame (the tests hold them to it).
+    func decodeInLayers(_ frame: borrowing RawSpan) -> FrameOutcome {
         var segment = TCPSegment()
         // The end of the innermost header's claimed extent; trailing Ethernet padding and
         // tunnel trailers lie beyond it.
@@ -38,6 +45,67 @@ public struct FrameDecoder: Sendable {
             }
         }
         return walk(from: firstLayer(frame), end: end, frame, &segment)
+    }
+
+    /// The commonest frames of all, Ethernet with at most one VLAN tag, then an IPv4 header
+    /// without options that is not a fragment or an IPv6 header without extension headers,
+    /// then TCP, decoded in one straight pass: the same segment `walk` makes of them, from a
+    /// bounds check per layer instead of one per field and without the layers' enums in
+    /// between (callgrind: 223 instructions a packet through `decodeIPv4` and `decodeTCP`).
+    /// Nil for any other frame, or one whose lengths disagree, which the general path decodes.
+    @inline(__always)
+    private static func plainEthernetTCP(_ frame: borrowing RawSpan) -> TCPSegment? {
+        let capturedEnd = frame.byteCount
+        // The shortest: Ethernet, IPv4 and TCP headers.
+        guard capturedEnd >= 54 else { return nil }
+        return frame.withUnsafeBytes { bytes -> TCPSegment? in
+            @inline(__always) func load16(_ offset: Int) -> UInt16 { UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)) }
+            @inline(__always) func load32(_ offset: Int) -> UInt32 { UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+            @inline(__always) func load64(_ offset: Int) -> UInt64 { UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+            var segment = TCPSegment()
+            var etherType = load16(12)
+            var ip = 14
+            if etherType == 0x8100 || etherType == 0x88a8 || etherType == 0x9100 {
+                segment.vlans.push(load16(14) & 0x0fff)
+                etherType = load16(16)
+                ip = 18
+            }
+            var end = capturedEnd
+            let tcp: Int
+            if etherType == 0x0800 {
+                // Version 4 with a 20-byte header; no fragment bits but DF; TCP.
+                guard ip + 40 <= end, bytes[ip] == 0x45, load16(ip + 6) & 0xbfff == 0, bytes[ip + 9] == 6 else { return nil }
+                let totalLength = Int(load16(ip + 2))
+                guard totalLength >= 40 else { return nil }
+                let claimedEnd = ip + totalLength
+                if claimedEnd < end { end = claimedEnd } else if claimedEnd > end { segment.payloadCut = true }
+                segment.source = IPAddress(ipv4: load32(ip + 12))
+                segment.destination = IPAddress(ipv4: load32(ip + 16))
+                tcp = ip + 20
+            } else if etherType == 0x86dd {
+                // Version 6, TCP next, and a payload length that holds a TCP header (not 0,
+                // a jumbogram's).
+                guard ip + 60 <= end, bytes[ip] >> 4 == 6, bytes[ip + 6] == 6 else { return nil }
+                let payloadLength = Int(load16(ip + 4))
+                guard payloadLength >= 20 else { return nil }
+                let claimedEnd = ip + 40 + payloadLength
+                if claimedEnd < end { end = claimedEnd } else if claimedEnd > end { segment.payloadCut = true }
+                segment.isIPv6 = true
+                segment.source = IPAddress(high: load64(ip + 8), low: load64(ip + 16))
+                segment.destination = IPAddress(high: load64(ip + 24), low: load64(ip + 32))
+                tcp = ip + 40
+            } else {
+                return nil
+            }
+            let headerLength = Int(bytes[tcp + 12] >> 4) * 4
+            guard headerLength >= 20, tcp + headerLength <= end else { return nil }
+            segment.sourcePort = load16(tcp)
+            segment.destinationPort = load16(tcp + 2)
+            segment.sequence = load32(tcp + 4)
+            segment.flags = TCPFlags(rawValue: bytes[tcp + 13] & 0x1f)
+            segment.payload = tcp + headerLength ..< end
+            return segment
+        }
     }
 
     private func walk(from first: Layer, end: Int, _ frame: borrowing RawSpan, _ segment: inout TCPSegment) -> FrameOutcome {
