@@ -205,6 +205,15 @@ public struct JSONBytes: ~Copyable {
         put(text)
     }
 
+    /// Members written before (each with its leading comma, as `key` writes them), copied in
+    /// after at least one member of the object.
+    mutating func appendMembers(_ members: UnsafeBufferPointer<UInt8>) {
+        reserve(members.count)
+        if let start = members.baseAddress { (base + count).update(from: start, count: members.count) }
+        count &+= members.count
+        needsComma = true
+    }
+
     /// Bytes that are JSON already (a name quoted and escaped ahead of time).
     public mutating func appendJSON(_ text: [UInt8]) {
         reserve(text.count)

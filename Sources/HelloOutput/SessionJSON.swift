@@ -14,6 +14,9 @@ public struct SessionJSON {
     /// Room for a fingerprint's raw string (its lists are bounded, so it fits); what a writer
     /// would write past it is cut.
     private static let rawStringRoom = 4096
+    /// Runs of members written before, copied for sessions with the same fields (`MemberRuns`).
+    private let handshakeRuns = MemberRuns<HandshakeFields>()
+    private let outcomeRuns = MemberRuns<OutcomeFields>()
 
     public init(roles: RoleTable, labels: FingerprintLabels = FingerprintLabels()) {
         self.roles = roles
@@ -81,6 +84,26 @@ public struct SessionJSON {
         } else {
             out.key("alpn"); session.alpnSelected.withBytes { out.quotedBytes($0) }
         }
+        let handshake = HandshakeFields(session)
+        if !handshakeRuns.copy(handshake, hash: handshake.hash, into: &out) {
+            let start = out.count
+            writeHandshake(&session, &out)
+            handshakeRuns.keep(handshake, hash: handshake.hash, from: out, start: start)
+        }
+        writeFingerprints(&session, findings: findings, rendered: rendered, &out)
+        let outcome = OutcomeFields(session)
+        if !outcomeRuns.copy(outcome, hash: outcome.hash, into: &out) {
+            let start = out.count
+            writeOutcome(&session, &out)
+            outcomeRuns.keep(outcome, hash: outcome.hash, from: out, start: start)
+        }
+        out.endObject()
+        out.byte(UInt8(ascii: "\n"))
+    }
+
+    /// The members from `client_hello` to `cipher_code` (`HandshakeFields` holds what they
+    /// are written from).
+    private func writeHandshake(_ session: inout SessionRecord, _ out: inout JSONBytes) {
         out.staticString("client_hello", helloName(session.clientHello))
         out.staticString("client_hello_format", session.hasClientHello ? (session.clientHelloSSLv2Format ? "sslv2" : "tls") : nil)
         out.version("client_record_version", session.clientRecordVersion)
@@ -112,7 +135,10 @@ public struct SessionJSON {
             out.null("cipher")
             out.null("cipher_code")
         }
-        writeFingerprints(&session, findings: findings, rendered: rendered, &out)
+    }
+
+    /// The members from `hello_retry` to `status` (`OutcomeFields` holds what they are written from).
+    private func writeOutcome(_ session: inout SessionRecord, _ out: inout JSONBytes) {
         out.bool("hello_retry", session.helloRetry)
         out.bool("resumed", session.resumed)
         if let alert = session.alert {
@@ -128,8 +154,6 @@ public struct SessionJSON {
         out.staticString("early_tls_side", session.blame.name)
         out.staticString("verdict", session.verdict.name)
         out.staticString("status", session.status.name)
-        out.endObject()
-        out.byte(UInt8(ascii: "\n"))
     }
 
     /// `key`: the string `write` makes of `inputs` straight into the line (returning its
