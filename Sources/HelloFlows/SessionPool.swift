@@ -8,8 +8,10 @@ public struct SessionPool: ~Copyable {
     private let records: UnsafeMutablePointer<SessionRecord>
     /// What a slot starts as, made once: `SessionRecord()` at each `take` was built on the stack
     /// (1.1 KiB of stores) and then copied into the slot.
-    private let blank = SessionRecord()
+    private static let blank = SessionRecord()
     private var free: [Int32]
+    /// Slots given back already blank (`reset`), which `take` hands out as they are.
+    private var freeBlank: [Int32]
     private var neverUsed: Int32 = 0
     public private(set) var inUse = 0
     /// Slots ever taken: the most sessions pending at once, and the slots whose pages are touched.
@@ -25,6 +27,8 @@ public struct SessionPool: ~Copyable {
         records = .allocate(capacity: self.capacity)
         free = []
         free.reserveCapacity(self.capacity)
+        freeBlank = []
+        freeBlank.reserveCapacity(self.capacity)
         self.pagesAhead = pagesAhead
     }
 
@@ -32,7 +36,11 @@ public struct SessionPool: ~Copyable {
 
     public mutating func take() -> Int32? {
         let slot: Int32
-        if let reused = free.popLast() {
+        if let reused = freeBlank.popLast() {
+            inUse += 1
+            prefetchNextSlot()
+            return reused
+        } else if let reused = free.popLast() {
             slot = reused
         } else if Int(neverUsed) < capacity {
             slot = neverUsed
@@ -46,7 +54,7 @@ public struct SessionPool: ~Copyable {
         } else {
             return nil
         }
-        (records + Int(slot)).initialize(to: blank)
+        (records + Int(slot)).initialize(to: Self.blank)
         inUse += 1
         prefetchNextSlot()
         return slot
@@ -60,7 +68,7 @@ public struct SessionPool: ~Copyable {
     @inline(__always)
     private func prefetchNextSlot() {
         let next: Int32
-        if let reused = free.last { next = reused } else if Int(neverUsed) < capacity { next = neverUsed } else { return }
+        if let reused = freeBlank.last ?? free.last { next = reused } else if Int(neverUsed) < capacity { next = neverUsed } else { return }
         let start = UnsafeRawPointer(records + Int(next))
         for offset in stride(from: 0, to: MemoryLayout<SessionRecord>.size, by: 64) { hs_prefetch_for_write(start + offset) }
     }
@@ -68,6 +76,20 @@ public struct SessionPool: ~Copyable {
     public mutating func release(_ slot: Int32) {
         free.append(slot)
         inUse -= 1
+    }
+
+    /// `release` for a slot whose record `reset` made blank since it was written.
+    public mutating func releaseBlank(_ slot: Int32) {
+        freeBlank.append(slot)
+        inUse -= 1
+    }
+
+    /// Makes `record`, a slot's, what `take` hands out, for `releaseBlank`. For a sink on another
+    /// thread, which has just read the record: copying the blank into the slot cost the
+    /// tracking thread a kilobyte's move into lines the other core held (perf: 150 of its
+    /// samples on the handshake workload), and costs that core a move into lines it holds.
+    public static func reset(_ record: UnsafeMutablePointer<SessionRecord>) {
+        record.initialize(to: blank)
     }
 
     @inline(__always)

@@ -168,7 +168,7 @@ final class SessionPipeline: @unchecked Sendable {
     /// Tracking thread: gives back the slots of written sessions; returns how many.
     func returnSlots(to pool: inout SessionPool) -> Int {
         let returned = returnable.count
-        for slot in returnable { pool.release(slot) }
+        for slot in returnable { pool.releaseBlank(slot) }   // reset by the output thread
         returnable.removeAll(keepingCapacity: true)
         return returned
     }
@@ -207,6 +207,7 @@ final class SessionPipeline: @unchecked Sendable {
                 let session = batch.records[index]
                 let rendered = session.pointee.fingerprints.finishHashes(memo: writerMemo)
                 hub.accept(session, rendered: rendered, next: index + 1 < batch.count ? UnsafePointer(batch.records[index + 1]) : nil)
+                SessionPool.reset(session)
             }
             condition.lock()
             empty.append(batch)
