@@ -66,10 +66,12 @@ struct Analyze: ParsableCommand {
         // Everything is written: leave without tearing the flow table and the inventory
         // down piece by piece (after a busy capture that took longer than writing them).
         fflush(nil)
-        // Nor the tracker: past its last use Swift may end it early, and its deinit handed
-        // its 180 MiB of tables back to the kernel one page at a time (the handshake
-        // workload: 6.7 ms of munmap on the thread that ends the run).
-        withExtendedLifetime(tracker) { Foundation.exit(status) }
+        // Nor the tracker: past its last use Swift ended it, and its deinit handed its 180 MiB
+        // of tables back to the kernel one page at a time (the handshake workload: 6.7 ms of
+        // munmap on the thread that ends the run). Parked where nothing ends it, it goes with
+        // the process.
+        UnsafeMutablePointer<FlowTracker<EvidenceSink>>.allocate(capacity: 1).initialize(to: tracker)
+        Foundation.exit(status)
     }
 
     /// Packets between looks at how often sessions end (`SessionPipeline.review`). Until the
