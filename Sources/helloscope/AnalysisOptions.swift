@@ -35,7 +35,7 @@ struct AnalysisOptions: ParsableArguments {
     @Option(name: .long, help: "Most bytes of reassembly buffers in total (MiB, per worker).")
     var maxReassemblyMemory: Int = TrackerConfiguration().maximumReassemblyMemory >> 20
 
-    @Option(name: .long, help: "Seconds after which an idle flow is ended.")
+    @Option(name: .long, help: "Seconds after which an idle flow is ended (ACKs without data do not count as activity).")
     var idleTimeout: UInt32 = TrackerConfiguration().idleTimeoutSeconds
 
     @Flag(name: .long, help: "Do not print the summary.")
