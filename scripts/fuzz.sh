@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 command -v tshark >/dev/null || { echo "needs tshark and editcap (apt-get install -y tshark)" >&2; exit 1; }
+# SwiftPM keeps this package's build description across builds, and does not notice a source
+# file added to or removed from the main package (its manifest unchanged): the build then
+# fails on a type it cannot find. Planning it again takes a second; the objects are kept.
+rm -f Fuzz/.build/*/release/description.json
 swift build -c release --package-path Fuzz --sanitize=fuzzer --sanitize=address >&2
 corpus=fuzz-corpus
 [ -d "$corpus/FuzzFlows" ] || python3 scripts/fuzz-seeds.py "$corpus" >&2
