@@ -70,6 +70,9 @@ public struct FlowTable: ~Copyable {
     let hashKey: FlowHashKey
 
     private let pagesAhead: (any PagesAhead)?
+    /// The slot count whose next growth `pagesAhead` was asked to back: once per size, though
+    /// flows opening and closing take the count across half load again and again.
+    private var backedAheadOf = 0
 
     /// `hashKey`: random unless a test needs to know where flows go. `pagesAhead`: backs the
     /// slots of the table's next growth before it grows (see `PagesAhead`).
@@ -235,9 +238,11 @@ public struct FlowTable: ~Copyable {
         if (count + 1) * 4 > slotCount * 3 && slotCount < finalSlotCount {
             grow()
             slot = find(key).slot
-        } else if let pagesAhead, count * 2 == slotCount, slotCount < finalSlotCount, reservedBytes >= Self.mappedFromBytes {
+        } else if let pagesAhead, count * 2 >= slotCount, backedAheadOf != slotCount, slotCount < finalSlotCount,
+                  reservedBytes >= Self.mappedFromBytes {
             // At half load, on the way to the next growth at three quarters: its new slots are
             // backed by the time it comes (`backSlots` then finds them backed).
+            backedAheadOf = slotCount
             pagesAhead.back(entries, from: slotCount, count: slotsAfterGrowth - slotCount, capacity: finalSlotCount)
         }
         entries[slot] = FlowEntry(key: key)

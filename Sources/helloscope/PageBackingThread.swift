@@ -11,13 +11,16 @@ final class PageBackingThread: PagesAhead, @unchecked Sendable {
     // Guarded by `condition`.
     private var requests: [(address: UInt, bytes: Int)] = []
     private var state = State.idle
+    /// Requests waiting at most: past it, new ones are dropped (those pages fault in as
+    /// before), so a thread that falls behind costs no memory.
+    private static let maximumWaiting = 64
 
     private enum State { case idle, running, unavailable }
 
     private static let pageSize = UInt(sysconf(Int32(_SC_PAGESIZE)))
 
     init() {
-        requests.reserveCapacity(64)
+        requests.reserveCapacity(Self.maximumWaiting)
     }
 
     func back(address: UInt, bytes: Int) {
@@ -32,7 +35,7 @@ final class PageBackingThread: PagesAhead, @unchecked Sendable {
             thread.detach()   // it waits for requests until the process ends
             state = .running
         case .running:
-            break
+            guard requests.count < Self.maximumWaiting else { return }
         }
         requests.append((address, bytes))
         condition.signal()
@@ -40,7 +43,7 @@ final class PageBackingThread: PagesAhead, @unchecked Sendable {
 
     private func serve() {
         var taken: [(address: UInt, bytes: Int)] = []
-        taken.reserveCapacity(64)
+        taken.reserveCapacity(Self.maximumWaiting)
         while true {
             condition.lock()
             while requests.isEmpty { condition.wait() }

@@ -42,7 +42,7 @@ struct PagesAheadTests {
         #expect(recorded.all.last == address(pool.pointer(Int32(2 * slotsPerStep))) ..< address(pool.pointer(0)) + UInt(capacity) * stride)
     }
 
-    @Test("the flow table asks for its next growth's slots at half load, before it grows at three quarters")
+    @Test("the flow table asks for its next growth's slots at half load, once per size, before it grows at three quarters")
     func flowSlots() {
         let recorded = RecordedRequests()
         var table = FlowTable(maximumFlows: 40_000, hashKey: FlowHashKey(seed: 7), pagesAhead: recorded)
@@ -65,6 +65,13 @@ struct PagesAheadTests {
         let base = address(table.pointer(0))
         #expect(recorded.all == [base + UInt(initial) * stride ..< base + UInt(2 * initial) * stride])
         #expect(table.slotCount == initial)
+        // Flows that close and open across half load ask once per size, not per crossing.
+        for _ in 0 ..< 100 {
+            table.remove(table.find(key(inserted - 1)).slot)
+            inserted -= 1
+            insert(upTo: inserted + 1)
+        }
+        #expect(recorded.all.count == 1)
         // Every request ahead of a growth lies past the slots in use then, inside the final table.
         insert(upTo: 40_000)
         #expect(table.slotCount == table.finalSlotCount)
