@@ -238,8 +238,8 @@ public struct FlowTable: ~Copyable {
         if (count + 1) * 4 > slotCount * 3 && slotCount < finalSlotCount {
             grow()
             slot = find(key).slot
-        } else if let pagesAhead, count * 2 >= slotCount, backedAheadOf != slotCount, slotCount < finalSlotCount,
-                  reservedBytes >= Self.mappedFromBytes {
+        } else if count * 2 >= slotCount, backedAheadOf != slotCount, slotCount < finalSlotCount,
+                  reservedBytes >= Self.mappedFromBytes, let pagesAhead {
             // At half load, on the way to the next growth at three quarters: its new slots are
             // backed by the time it comes (`backSlots` then finds them backed).
             backedAheadOf = slotCount

@@ -37,24 +37,24 @@ public struct SessionPool: ~Copyable {
     public mutating func take() -> Int32? {
         let slot: Int32
         if let reused = freeBlank.popLast() {
-            inUse += 1
-            prefetchNextSlot()
-            return reused
+            slot = reused
         } else if let reused = free.popLast() {
             slot = reused
+            (records + Int(slot)).initialize(to: Self.blank)
         } else if Int(neverUsed) < capacity {
             slot = neverUsed
             neverUsed += 1
+            (records + Int(slot)).initialize(to: Self.blank)
             // Halfway through a step, the next one is backed: ahead of need, and not at all for
-            // the few slots of traffic whose sessions end one after another.
-            if let pagesAhead, Int(slot) % Self.slotsPerStep == Self.slotsPerStep / 2 {
+            // the few slots of traffic whose sessions end one after another. The integer test
+            // first: binding the optional existential copies (and retains) it.
+            if Int(slot) % Self.slotsPerStep == Self.slotsPerStep / 2, let pagesAhead {
                 pagesAhead.back(records, from: (Int(slot) / Self.slotsPerStep + 1) * Self.slotsPerStep,
                                 count: Self.slotsPerStep, capacity: capacity)
             }
         } else {
             return nil
         }
-        (records + Int(slot)).initialize(to: Self.blank)
         inUse += 1
         prefetchNextSlot()
         return slot
