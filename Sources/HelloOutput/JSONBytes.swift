@@ -17,6 +17,12 @@ public struct JSONBytes: ~Copyable {
     /// Where an IPv6 address is formatted by `IPAddress.write(into:)`, the one place that
     /// knows RFC 5952, before it is copied in.
     private var addressText: [UInt8] = []
+    /// The second of the last timestamp written, and its text up to the fraction
+    /// (`"YYYY-MM-DDTHH:MM:SS.`, 21 bytes): sessions end many to a second, and working out the
+    /// civil date took about 390 instructions a line.
+    private var lastSecond = Int64.min
+    private var lastSecondText: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    private static var secondTextLength: Int { 21 }
 
     public init(capacity: Int = 2048) {
         self.capacity = max(capacity, 64)
@@ -453,6 +459,30 @@ public struct JSONBytes: ~Copyable {
         var seconds = nanos / 1_000_000_000
         var fraction = nanos % 1_000_000_000
         if fraction < 0 { fraction += 1_000_000_000; seconds -= 1 }
+        // The widest case: a year past 9999 written whole.
+        reserve(Self.maximumDecimalDigits + 26)
+        if seconds == lastSecond {
+            withUnsafeBytes(of: lastSecondText) { text in
+                UnsafeMutableRawPointer(base + count).copyMemory(from: text.baseAddress!, byteCount: Self.secondTextLength)
+            }
+            count &+= Self.secondTextLength
+        } else {
+            let start = count
+            putSecond(seconds)
+            if count - start == Self.secondTextLength {
+                lastSecond = seconds
+                withUnsafeMutableBytes(of: &lastSecondText) { text in
+                    text.baseAddress!.copyMemory(from: base + start, byteCount: Self.secondTextLength)
+                }
+            }
+        }
+        padded(Int(fraction / 1000), 6)
+        put(UInt8(ascii: "Z"))
+        put(UInt8(ascii: "\""))
+    }
+
+    /// `"YYYY-MM-DDTHH:MM:SS.` for `seconds` since 1970 (UTC), inside room `timestamp` made.
+    private mutating func putSecond(_ seconds: Int64) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
@@ -465,8 +495,6 @@ public struct JSONBytes: ~Copyable {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        // The widest case: a year past 9999 written whole.
-        reserve(Self.maximumDecimalDigits + 26)
         put(UInt8(ascii: "\""))
         padded(Int(year), 4); put(UInt8(ascii: "-"))
         padded(Int(month), 2); put(UInt8(ascii: "-"))
@@ -474,9 +502,6 @@ public struct JSONBytes: ~Copyable {
         padded(Int(secondOfDay / 3600), 2); put(UInt8(ascii: ":"))
         padded(Int(secondOfDay / 60 % 60), 2); put(UInt8(ascii: ":"))
         padded(Int(secondOfDay % 60), 2); put(UInt8(ascii: "."))
-        padded(Int(fraction / 1000), 6)
-        put(UInt8(ascii: "Z"))
-        put(UInt8(ascii: "\""))
     }
 
     /// `value` in at least `width` digits (negative as 0). Room: `maximumDecimalDigits`.

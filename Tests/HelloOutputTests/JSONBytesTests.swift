@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import HelloOutput
 import HelloWire
+import FrameTestSupport
 
 /// Keys and strings are copied in pieces of 8 bytes up to 32 and by `memmove` past that: every
 /// length around those edges must come out whole, and parse.
@@ -58,6 +59,49 @@ import HelloWire
             json.endObject()
             let parsed = try #require(try JSONSerialization.jsonObject(with: Data(json.array)) as? [String: Any])
             #expect(parsed["v"] as? String == TLSVersion(code).name, "code \(code)")
+        }
+    }
+}
+
+/// `timestamp` keeps the text of the last second it wrote and copies it for the next timestamp
+/// in that second. A long-lived writer must write what a fresh one writes, whatever came before.
+@Suite struct TimestampTests {
+    func fresh(_ nanos: Int64) -> String {
+        var out = JSONBytes()
+        out.beginObject()
+        out.timestamp("ts", nanos: nanos)
+        out.endObject()
+        return String(decoding: out.array, as: UTF8.self)
+    }
+
+    @Test func knownInstants() {
+        #expect(fresh(0) == #"{"ts":"1970-01-01T00:00:00.000000Z"}"#)
+        #expect(fresh(1_700_000_000_507_027_123) == #"{"ts":"2023-11-14T22:13:20.507027Z"}"#)
+        #expect(fresh(-1) == #"{"ts":"1969-12-31T23:59:59.999999Z"}"#)
+        #expect(fresh(951_782_400_000_000_000) == #"{"ts":"2000-02-29T00:00:00.000000Z"}"#)
+    }
+
+    @Test func aLongLivedWriterWritesWhatAFreshOneDoes() {
+        var random = XorShift(seed: 0x7155)
+        var instants: [Int64] = [0, -1, 1, 999_999_999, 1_000_000_000, -1_000_000_000, -1_000_000_001,
+                                 253_402_300_799_999_999, 253_402_300_800_000_000, Int64.max, Int64.min + 1]
+        var base: Int64 = 1_700_000_000_000_000_000
+        for _ in 0 ..< 5_000 {
+            switch random.below(8) {
+            case 0: base = Int64(bitPattern: random.next()) / 4          // anywhere, years past 9999 and before 0 too
+            case 1: base += Int64(random.below(3)) * 1_000_000_000       // the next second or two
+            case 2: base -= 1_000_000_000                                 // back a second
+            default: break
+            }
+            instants.append(base + Int64(random.below(1_000_000_000)))   // within the second
+        }
+        var out = JSONBytes()
+        for nanos in instants {
+            out.removeAll()
+            out.beginObject()
+            out.timestamp("ts", nanos: nanos)
+            out.endObject()
+            #expect(String(decoding: out.array, as: UTF8.self) == fresh(nanos), "\(nanos)")
         }
     }
 }
