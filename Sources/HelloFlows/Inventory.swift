@@ -159,7 +159,7 @@ public struct Inventory: Sendable {
     }
 
     /// `findings`: the cipher audit's finding names for this session (counted on both ends).
-    /// The session is `inout` only to be taken by address (see `SessionJSON.findings`).
+    /// The session is `inout` only to be taken by address (see `SessionJSON.write`).
     public mutating func add(_ session: inout SessionRecord, findings: [String] = []) {
         let match = RoleTable.Match(index: session.roleIndex, listenerIsServer: session.roleListenerIsServer)
         let endpointRoles = roles.endpointRoles(match)

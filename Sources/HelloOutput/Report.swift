@@ -33,7 +33,7 @@ public struct VersionTally: Sendable {
 
     public private(set) var findings: [String: Int] = [:]
 
-    /// The session is `inout` only to be taken by address (see `SessionJSON.findings`).
+    /// The session is `inout` only to be taken by address (see `SessionJSON.write`).
     public mutating func add(_ session: inout SessionRecord, roles: RoleTable, findings names: [String] = []) {
         for name in names { findings[name, default: 0] += 1 }
         // The status only names a column when no version was negotiated.

@@ -30,22 +30,11 @@ public struct SessionJSON {
         quotedRoles = roles.rules.map { (quoted($0.role), quoted($0.listener), quoted($0.peer)) }
     }
 
-    /// The cipher audit of a finished session (RFC 9325 guidance; the Deep Security strong
-    /// set for Deep Security endpoints). Runs once per session. `inout` only to take the
-    /// session by address (as `write` does): a 1.1 KiB record passed from a pointer's `pointee`
-    /// was copied for each call.
-    public static func findings(_ session: inout SessionRecord, roles: RoleTable) -> [CipherFinding] {
-        guard let version = session.negotiated, let cipher = session.cipher else { return [] }
-        let inputs = session.fingerprints.inputs   // captured alone: capturing the session would copy all of it
-        return CipherAudit.audit(version: version, suite: cipher, offered: { inputs.offeredSuites },
-                                 deepSecurityEndpoint: session.roleIndex != roles.otherIndex)
-    }
-
-    /// `findings`: the session's cipher audit (`findings(_:roles:)`), computed once by the caller
+    /// `findings`: the session's cipher audit (`CipherAuditMemo`), computed once by the caller
     /// because the inventory and summary count it too. `rendered`: raw fingerprint strings
     /// already written out when the hashes were made (`SessionFingerprints.finishHashes`), copied
-    /// instead of written again. The session is `inout` only to be taken by address, as in
-    /// `findings`; nothing in it changes.
+    /// instead of written again. The session is `inout` only to be taken by address (a 1.1 KiB
+    /// record passed from a pointer's `pointee` was copied for each call); nothing in it changes.
     public func write(_ session: inout SessionRecord, findings: [CipherFinding], rendered: RenderedFingerprints = RenderedFingerprints(),
                       into out: inout JSONBytes) {
         out.beginObject()

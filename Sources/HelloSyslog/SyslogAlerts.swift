@@ -14,7 +14,7 @@ public final class SyslogAlerts {
     }
 
     /// Judge a finished session (its `verdict` already set) and queue its alerts, if any.
-    /// `findings`: its cipher audit, computed once by the caller (`SessionJSON.findings`);
+    /// `findings`: its cipher audit, computed once by the caller (`CipherAuditMemo`);
     /// they alert only when the policy's `weakCipherMinimum` is set.
     public func add(_ session: SessionRecord, findings: [CipherFinding] = []) {
         for alert in policy.alerts(for: session) { send(alert) }

@@ -199,6 +199,7 @@ final class OutputHub: @unchecked Sendable {
     /// Lines are written out in pieces of about this size (a system call and an fflush each).
     private static let flushThreshold = 1 << 18
     private var line = JSONBytes(capacity: flushThreshold + (1 << 16))
+    private let cipherAudits = CipherAuditMemo()
     private(set) var inventory: Inventory
     private(set) var tally = VersionTally()
     /// Only `--inventory` and the summary read the inventory and the tally: with `--quiet` and
@@ -247,14 +248,13 @@ final class OutputHub: @unchecked Sendable {
         defer { lock.unlock() }
         if keepsEndpoints, let next { inventory.prefetchClient(next.pointee.client) }
         sessions += 1
-        let findings = SessionJSON.findings(&session.pointee, roles: roles)
+        let (findings, names) = cipherAudits.findings(&session.pointee, roles: roles)
         if let json {
             writer.write(&session.pointee, findings: findings, rendered: rendered, into: &line)
             if line.count >= Self.flushThreshold { flushLocked(json) }
         }
         if session.pointee.earlyTLS || session.pointee.verdict == .earlyOnlyRefused { earlyTLSSeen = true }
         if keepsEndpoints {
-            let names = findings.map(\.name)
             inventory.add(&session.pointee, findings: names)
             tally.add(&session.pointee, roles: roles, findings: names)
         }
