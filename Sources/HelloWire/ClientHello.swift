@@ -28,9 +28,11 @@ public struct ClientHello: Sendable {
             throw .malformed(at: cipherSuites.lowerBound, field: "cipher_suites")
         }
         compressionMethods = try cursor.readBoundedVector(span, prefixBytes: 1, field: "compression_methods")
-        extensions = HelloExtensions()
-        // SSLv3 and early TLS hellos may end here (RFC 5246 §7.4.1.2).
-        if !cursor.isAtEnd {
+        // SSLv3 and early TLS hellos may end here (RFC 5246 §7.4.1.2). Assigned once, as in
+        // `ServerHello`: a blank block and then the decoded one were two copies.
+        if cursor.isAtEnd {
+            extensions = HelloExtensions()
+        } else {
             let block = try cursor.readBoundedVector(span, prefixBytes: 2, field: "extensions")
             extensions = HelloExtensions(decoding: span, block: block, isClient: true)
             guard cursor.isAtEnd else { throw .malformed(at: cursor.offset, field: "trailing bytes") }
