@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HelloCapture
+import HelloFingerprint
 import HelloFlows
 import HelloWire
 
@@ -21,6 +22,10 @@ struct Analyze: ParsableCommand {
     }
 
     func run() throws {
+        // The cipher audit's table, on the other core while this one starts tracking (if no
+        // thread can be made, the first audit reads it as before).
+        let registryReader = WorkerThread { CipherTraits.loadRegistry() }
+        if registryReader.start() { registryReader.detach() }
         var configuration = options.trackerConfiguration()
         configuration.deferFingerprintHashes = true   // hashed where the session is written (SessionPipeline)
         configuration.pagesAhead = PageBackingThread()
