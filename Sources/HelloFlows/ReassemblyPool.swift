@@ -101,7 +101,14 @@ public struct ReassemblyPool: ~Copyable {
         guard offset < slotSize else { return .outOfWindow }
         let cut = min(source.count, slotSize - offset)
         let start = memory + Int(slot) * slotSize + offset
-        for index in 0 ..< cut { start.storeBytes(of: span.loadUInt8(source.lowerBound + index), toByteOffset: index, as: UInt8.self) }
+        // One copy: byte by byte, each load checking its bounds, a 1 400-byte segment cost
+        // about 11 000 instructions.
+        if cut > 0 {
+            precondition(source.lowerBound >= 0 && source.lowerBound + cut <= span.byteCount, "segment outside the frame")
+            span.withUnsafeBytes { frame in
+                start.copyMemory(from: frame.baseAddress! + source.lowerBound, byteCount: cut)
+            }
+        }
         let end = offset + cut
         var buffer = pointer.pointee
         defer { pointer.pointee = buffer }
