@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "HelloWire"),
         // A cache prefetch, which Swift cannot express.
         .target(name: "CPrefetch"),
+        // Disk blocks reserved ahead of a file's writes (fallocate), which Swift's Glibc lacks.
+        .target(name: "CFileSpace"),
         .target(name: "HelloFlows", dependencies: ["HelloWire", "HelloFingerprint", "CPrefetch"]),
         .target(
             name: "HelloFingerprint",
@@ -55,7 +57,7 @@ let package = Package(
             name: "helloscope",
             dependencies: [
                 "HelloWire", "HelloFlows", "HelloCapture", "HelloOutput",
-                "HelloReport", "HelloSyslog",
+                "HelloReport", "HelloSyslog", "CFileSpace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
