@@ -115,12 +115,10 @@ import Testing
         guard LiveCaptureTests.canRun else { return }
         let workload = try SyntheticSessions(early: 120, modern: 40)
         defer { try? FileManager.default.removeItem(at: workload.capture) }
-        let mountPoint = Helloscope.temporaryFile("evidence-full-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: mountPoint) }
-        _ = try Self.tool("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint.path])
-        defer { _ = try? Self.tool("umount", [mountPoint.path]) }
+        try Self.withSmallFileSystem("evidence-full") { mountPoint in try fullDisk(workload, mountPoint) }
+    }
 
+    private func fullDisk(_ workload: SyntheticSessions, _ mountPoint: URL) throws {
         let json = Helloscope.temporaryFile("evidence-full-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: json) }
         let result = try Helloscope.run(["analyze", "--json", json.path, "--evidence", mountPoint.path,
@@ -207,6 +205,16 @@ import Testing
               let range = line.range(of: suffix) else { return nil }
         let text = line
         return Int(text[..<range.lowerBound].reversed().prefix { $0.isNumber }.reversed().map(String.init).joined())
+    }
+
+    /// Runs `body` with a 64 KiB tmpfs mounted for it (root only), then takes it away.
+    static func withSmallFileSystem(_ name: String, _ body: (URL) throws -> Void) throws {
+        let mountPoint = Helloscope.temporaryFile("\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: mountPoint) }
+        _ = try tool("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint.path])
+        defer { _ = try? tool("umount", [mountPoint.path]) }
+        try body(mountPoint)
     }
 
     /// Runs a system tool; a missing one fails the test (these tests run under CI as root).

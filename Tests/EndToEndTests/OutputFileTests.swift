@@ -30,19 +30,15 @@ import Testing
         guard LiveCaptureTests.canRun else { return }
         let workload = try SyntheticSessions(early: 120, modern: 40)
         defer { try? FileManager.default.removeItem(at: workload.capture) }
-        let mountPoint = Helloscope.temporaryFile("json-full-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: mountPoint) }
-        _ = try EvidenceTests.tool("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint.path])
-        defer { _ = try? EvidenceTests.tool("umount", [mountPoint.path]) }
-
-        let json = mountPoint.appendingPathComponent("sessions.jsonl")
-        let result = try Helloscope.run(["analyze", "--quiet", "--json", json.path, workload.capture.path])
-        #expect(result.status == 74)
-        #expect(result.stderr.contains("write failed") && result.stderr.contains("No space left on device"), "\(result.stderr)")
-        let all = try Helloscope.run(["analyze", "--quiet", "--json", "-", workload.capture.path])
-        let kept = try Data(contentsOf: json)
-        #expect(kept.count > 32 * 1024, "the lines that fitted: \(kept.count) bytes")
-        #expect(all.stdout.utf8.starts(with: kept))
+        try EvidenceTests.withSmallFileSystem("json-full") { mountPoint in
+            let json = mountPoint.appendingPathComponent("sessions.jsonl")
+            let result = try Helloscope.run(["analyze", "--quiet", "--json", json.path, workload.capture.path])
+            #expect(result.status == 74)
+            #expect(result.stderr.contains("write failed") && result.stderr.contains("No space left on device"), "\(result.stderr)")
+            let all = try Helloscope.run(["analyze", "--quiet", "--json", "-", workload.capture.path])
+            let kept = try Data(contentsOf: json)
+            #expect(kept.count > 32 * 1024, "the lines that fitted: \(kept.count) bytes")
+            #expect(all.stdout.utf8.starts(with: kept))
+        }
     }
 }
