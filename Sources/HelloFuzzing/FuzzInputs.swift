@@ -92,7 +92,14 @@ private func checkMemo(client inputs: FingerprintInputs) {
         guard let answer = memo.client(inputs) else { preconditionFailure("the memo gave no fingerprint for a hello that has one") }
         precondition(same(answer.ja3, ja3, madeJA3.digits) && same(answer.ja3String, ja3Text, madeJA3.text))
         precondition(same(answer.ja4, ja4, madeJA4.count) && same(answer.ja4Raw, ja4Text, madeJA4.raw))
+        precondition([answer.ja3, answer.ja3String, answer.ja4, answer.ja4Raw].allSatisfy(isPlainText))
     }
+}
+
+/// The JSON writer copies fingerprints and their raw strings without escaping them
+/// (`JSONBytes.quotedPlainText`): no byte of them may need an escape, whatever the hello.
+private func isPlainText(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
 }
 
 /// The same for a ServerHello's JA3S.
@@ -107,6 +114,7 @@ private func checkMemo(server inputs: FingerprintInputs) {
     for _ in 0 ..< 2 {
         guard let answer = memo.server(inputs) else { preconditionFailure("the memo gave no JA3S for a hello that has one") }
         precondition(same(answer.ja3s, hash, made.digits) && same(answer.ja3sString, text, made.text))
+        precondition(isPlainText(answer.ja3s) && isPlainText(answer.ja3sString))
     }
 }
 

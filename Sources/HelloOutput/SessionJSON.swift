@@ -165,15 +165,15 @@ public struct SessionJSON {
         // whose lists were longer than the session keeps is hashed from its whole hello, so its
         // shortened raw string would not hash to its fingerprint: null instead.
         let client = !session.fingerprints.inputs.clientCut, server = !session.fingerprints.inputs.serverCut
-        out.text("ja3", session.fingerprints.ja3)
+        out.plainText("ja3", session.fingerprints.ja3)
         rawString("ja3_string", present: client && !session.fingerprints.ja3.isEmpty, session.fingerprints.inputs, rendered: rendered.ja3String, &out) {
             FingerprintText.writeJA3($0, into: $1)
         }
-        out.text("ja4", session.fingerprints.ja4)
+        out.plainText("ja4", session.fingerprints.ja4)
         rawString("ja4_r", present: client && !session.fingerprints.ja4.isEmpty, session.fingerprints.inputs, rendered: rendered.ja4Raw, &out) {
             FingerprintText.writeJA4Raw($0, into: $1).count
         }
-        out.text("ja3s", session.fingerprints.ja3s)
+        out.plainText("ja3s", session.fingerprints.ja3s)
         rawString("ja3s_string", present: server && !session.fingerprints.ja3s.isEmpty, session.fingerprints.inputs, rendered: rendered.ja3sString, &out) {
             FingerprintText.writeJA3S($0, into: $1)
         }
@@ -234,5 +234,11 @@ extension JSONBytes {
     @inline(__always)
     mutating func text<let capacity: Int>(_ key: StaticString, _ bytes: borrowing ShortBytes<capacity>) {
         if bytes.isEmpty { null(key) } else { self.key(key); bytes.withBytes { quotedBytes($0) } }
+    }
+
+    /// `text` for bytes HelloScope wrote itself that need no escape (`quotedPlainText`).
+    @inline(__always)
+    mutating func plainText<let capacity: Int>(_ key: StaticString, _ bytes: borrowing ShortBytes<capacity>) {
+        if bytes.isEmpty { null(key) } else { self.key(key); bytes.withBytes { quotedPlainText($0) } }
     }
 }
