@@ -11,17 +11,27 @@ final class MemberRuns<Fields: Equatable> {
     private static var slots: Int { 64 }
     /// Longer runs are written every time (a hello offering a dozen versions, say).
     private static var room: Int { 768 }
-    private var fields: [Fields?]
-    private var lengths: [Int]
+    /// Each slot's fields (nil: empty) and run length, through pointers rather than arrays kept
+    /// in the class: each access to a class's stored array is checked for exclusivity at run
+    /// time (four checks a line, about 340 instructions).
+    private let fields: UnsafeMutablePointer<Fields?>
+    private let lengths: UnsafeMutablePointer<Int>
     private let bytes: UnsafeMutablePointer<UInt8>
 
     init() {
-        fields = Array(repeating: nil, count: Self.slots)
-        lengths = Array(repeating: 0, count: Self.slots)
+        fields = .allocate(capacity: Self.slots)
+        fields.initialize(repeating: nil, count: Self.slots)
+        lengths = .allocate(capacity: Self.slots)
+        lengths.initialize(repeating: 0, count: Self.slots)
         bytes = .allocate(capacity: Self.slots * Self.room)
     }
 
-    deinit { bytes.deallocate() }
+    deinit {
+        fields.deinitialize(count: Self.slots)
+        fields.deallocate()
+        lengths.deallocate()
+        bytes.deallocate()
+    }
 
     /// Copies the run kept for `current` into `out`, if its slot (by `hash`) holds it; false
     /// if not, and then the caller writes the run and hands it to `keep`. `out` must have a
