@@ -113,17 +113,13 @@ final class ChunkedSavefile: @unchecked Sendable {
         }
     }
 
-    /// Like `forEachPacket`, on two threads: a reader finds the records (and runs `prepare`
-    /// on each, e.g. the frame decode) while `body` runs on this thread on the ones before,
-    /// through a bounded ring. Reading and decoding a file costs about what tracking its
-    /// flows does, so on two cores this nearly halves the time. `body` sees the packets in
-    /// file order, exactly as `forEachPacket` gives them.
-    /// `lookahead` sees each prepared value `PacketRing.lookaheadDistance` packets before
-    /// `body` does, when it is already there (to start fetching what `body` will need).
-    func forEachPacketPipelined(
-        prepare: @escaping @Sendable (CapturedPacket) -> PreparedLine, lookahead: (PreparedLine) -> Void,
-        _ body: (CapturedPacket, PreparedLine) -> Void
-    ) -> End {
+    /// Starts `forEachPacket` on a second thread: it finds the records (and runs `prepare` on
+    /// each, e.g. the frame decode) into a bounded ring, which the caller drains on this one
+    /// (`PacketRing.drain`, then `PipelinedRead.finish`). Reading and decoding a file costs
+    /// about what tracking its flows does, so on two cores this nearly halves the time. The
+    /// consumer sees the packets in file order, exactly as `forEachPacket` gives them. Nil
+    /// when no thread could be made.
+    func startPipelined(prepare: @escaping @Sendable (CapturedPacket) -> PreparedLine) -> PipelinedRead? {
         let ring = PacketRing(capacity: 8192)
         let reader = WorkerThread { [self] in
             let end = forEachPacket(consumed: ring.progress) { packet in
@@ -131,12 +127,10 @@ final class ChunkedSavefile: @unchecked Sendable {
             }
             ring.finish(end)
         }
-        // No second thread to be had: read on this one, without the ring (which nobody
-        // would drain while the reader filled it).
-        guard reader.start() else { return forEachPacket { body($0, prepare($0)) } }
-        let end = ring.drain(lookahead: lookahead, body)
-        reader.join()
-        return end
+        // No second thread to be had: the caller reads on its own, without the ring (which
+        // nobody would drain while the reader filled it).
+        guard reader.start() else { return nil }
+        return PipelinedRead(ring: ring, reader: reader)
     }
 
     @inline(__always)
@@ -253,24 +247,48 @@ final class ChunkedSavefile: @unchecked Sendable {
 }
 
 /// How many packets the consumer of a pipelined read has finished with.
-private final class ConsumerProgress: Sendable {
-    let count = Atomic<Int>(0)
+@usableFromInline
+final class ConsumerProgress: Sendable {
+    @usableFromInline let count = Atomic<Int>(0)
+
+    init() {}
+}
+
+/// A pipelined read under way (`ChunkedSavefile.startPipelined`): the reader thread fills
+/// `ring`; the consumer drains it (inlined where the consumer's closures are known, so that
+/// no packet goes through a call to them), then `finish` waits for the reader.
+@usableFromInline
+final class PipelinedRead: @unchecked Sendable {
+    @usableFromInline let ring: PacketRing
+    private let reader: WorkerThread
+
+    init(ring: PacketRing, reader: WorkerThread) {
+        self.ring = ring
+        self.reader = reader
+    }
+
+    /// After `ring.drain`: waits for the reader thread; why reading stopped.
+    func finish() -> ChunkedSavefile.End {
+        reader.join()
+        return ring.end
+    }
 }
 
 /// A single-producer, single-consumer ring of packets (pointers into read buffers, which
 /// the producer keeps until `consumed` is past them) and what the producer made of each, in
 /// two plain arrays of lines.
-private final class PacketRing: @unchecked Sendable {
-    private let packets: UnsafeMutablePointer<CapturedPacket>
-    private let prepared: UnsafeMutablePointer<PreparedLine>
-    private let mask: Int
-    let produced = Atomic<Int>(0)
-    let progress = ConsumerProgress()
-    private let finished = Atomic<Bool>(false)
-    private var end: ChunkedSavefile.End = .endOfFile
+@usableFromInline
+final class PacketRing: @unchecked Sendable {
+    @usableFromInline let packets: UnsafeMutablePointer<CapturedPacket>
+    @usableFromInline let prepared: UnsafeMutablePointer<PreparedLine>
+    @usableFromInline let mask: Int
+    @usableFromInline let produced = Atomic<Int>(0)
+    @usableFromInline let progress = ConsumerProgress()
+    @usableFromInline let finished = Atomic<Bool>(false)
+    fileprivate(set) var end: ChunkedSavefile.End = .endOfFile
     /// The consumer publishes its progress this often (the producer waits on it for room
     /// and for releasing windows).
-    private static var publishEvery: Int { 64 }
+    @usableFromInline static var publishEvery: Int { 64 }
 
     init(capacity: Int) {
         precondition(capacity > 0 && capacity & (capacity - 1) == 0)
@@ -315,16 +333,20 @@ private final class PacketRing: @unchecked Sendable {
     private var refill: Int { (mask + 1) / 4 }
 
     /// How far ahead `drain`'s lookahead runs: enough packets for a cache miss to complete.
-    static var lookaheadDistance: Int { 8 }
+    @usableFromInline static var lookaheadDistance: Int { 8 }
 
-    /// Consumer side: every packet in order, then why reading stopped.
-    func drain(lookahead: (PreparedLine) -> Void, _ body: (CapturedPacket, PreparedLine) -> Void) -> ChunkedSavefile.End {
+    /// Consumer side: every packet in order, until the reader has finished. Inlinable, with
+    /// its closures: called through them, each packet cost the tracking thread two calls and
+    /// two copies of its line on the way to `body` (callgrind: about 230 instructions a packet
+    /// between the ring and the tracker, a quarter of that thread's).
+    @inlinable
+    func drain(lookahead: (PreparedLine) -> Void, _ body: (CapturedPacket, PreparedLine) -> Void) {
         var next = 0
         var backoff = Backoff()
         while true {
             let available = produced.load(ordering: .acquiring)
             if next == available {
-                if finished.load(ordering: .acquiring) && produced.load(ordering: .acquiring) == next { return end }
+                if finished.load(ordering: .acquiring) && produced.load(ordering: .acquiring) == next { return }
                 progress.count.store(next, ordering: .releasing)
                 backoff.wait()
                 continue
@@ -359,9 +381,13 @@ private final class PacketRing: @unchecked Sendable {
 /// Waiting for the other side of a pipelined read: a few yields while it is likely to be
 /// back at once, then short sleeps, so a waiting thread does not take the core the other
 /// one needs.
-private struct Backoff {
-    private var rounds = 0
+@usableFromInline
+struct Backoff {
+    @usableFromInline var rounds = 0
 
+    @usableFromInline init() {}
+
+    @inlinable
     mutating func wait() {
         rounds += 1
         if rounds <= 16 {

@@ -111,23 +111,30 @@ public final class OfflineCapture {
     /// `ChunkedSavefile.forEachPacketPipelined`).
     /// `Prepared` is at most a cache line without references (`PreparedLine`). Inlined into
     /// the caller, where `Prepared` is known: the reading and draining below are not generic.
+    /// The ring is drained here, inlined with `lookahead` and `body`.
     @inlinable
     public func forEachPacketPipelined<Prepared: Sendable & BitwiseCopyable>(
         prepare: @escaping @Sendable (CapturedPacket) -> Prepared, lookahead: (Prepared) -> Void = { _ in },
         _ body: (CapturedPacket, Prepared) -> Void
     ) -> CaptureEnd {
-        forEachPreparedLine(prepare: { PreparedLine(prepare($0)) }, lookahead: { lookahead($0.load(as: Prepared.self)) },
-                            { body($0, $1.load(as: Prepared.self)) })
+        guard let read = startPipelinedRead(prepare: { PreparedLine(prepare($0)) }) else {
+            return forEachPacket { body($0, prepare($0)) }
+        }
+        read.ring.drain(lookahead: { lookahead($0.load(as: Prepared.self)) }, { body($0, $1.load(as: Prepared.self)) })
+        return finish(read)
     }
 
-    /// `forEachPacketPipelined` once its values are lines.
+    /// A pipelined read of a classic pcap file under way; nil for any other input, or when no
+    /// second thread could be made (then the caller reads on its own).
     @usableFromInline
-    func forEachPreparedLine(
-        prepare: @escaping @Sendable (CapturedPacket) -> PreparedLine, lookahead: (PreparedLine) -> Void,
-        _ body: (CapturedPacket, PreparedLine) -> Void
-    ) -> CaptureEnd {
-        guard let chunked else { return forEachPacket { body($0, prepare($0)) } }
-        switch chunked.forEachPacketPipelined(prepare: prepare, lookahead: lookahead, body) {
+    func startPipelinedRead(prepare: @escaping @Sendable (CapturedPacket) -> PreparedLine) -> PipelinedRead? {
+        chunked?.startPipelined(prepare: prepare)
+    }
+
+    /// The end of a pipelined read, once drained.
+    @usableFromInline
+    func finish(_ read: PipelinedRead) -> CaptureEnd {
+        switch read.finish() {
         case .endOfFile:
             end = .endOfFile
         case let .damaged(reason, packetIndex, byteOffset):
