@@ -369,14 +369,10 @@ public struct JSONBytes: ~Copyable {
     /// `quotedBytes` over a buffer. Most strings (fingerprints, names) need no escape: those
     /// are checked without a branch per byte and copied whole.
     public mutating func quotedBytes(_ buffer: UnsafeBufferPointer<UInt8>) {
+        guard Self.escapes(in: buffer) != 0 else { return quotedPlainText(buffer) }
         reserve(buffer.count * 6 + 2)
         put(UInt8(ascii: "\""))
-        if Self.escapes(in: buffer) == 0, let start = buffer.baseAddress {
-            Self.copyShort(from: start, count: buffer.count, to: base + count)
-            count &+= buffer.count
-        } else {
-            for byte in buffer { putEscaped(byte) }
-        }
+        for byte in buffer { putEscaped(byte) }
         put(UInt8(ascii: "\""))
     }
 

@@ -106,17 +106,20 @@ import FrameTestSupport
     }
 }
 
-/// `quotedPlainText` copies fingerprint text without looking for escapes: for text that needs
-/// none, it must write what `quotedBytes` writes, at every length its copy handles apart.
+/// `quotedPlainText` copies fingerprint text without looking for escapes (and `quotedBytes`
+/// hands it text that needs none): the text must come out whole between its quotes at every
+/// length the copy handles apart.
 @Suite struct PlainTextTests {
-    @Test func writesWhatTheEscapingWriterWrites() {
+    @Test func writesTheTextBetweenQuotes() {
         let alphabet = Array("0123456789abcdef,-_tq".utf8)
         var random = XorShift(seed: 0x9a1)
         for length in 0 ... 300 {
             let text = (0 ..< length).map { _ in alphabet[random.below(alphabet.count)] }
+            let quoted = [UInt8(ascii: "\"")] + text + [UInt8(ascii: "\"")]
             var plain = JSONBytes(), escaping = JSONBytes()
             text.withUnsafeBufferPointer { plain.quotedPlainText($0); escaping.quotedBytes($0) }
-            #expect(plain.array == escaping.array, "length \(length)")
+            #expect(plain.array == quoted, "length \(length)")
+            #expect(escaping.array == quoted, "length \(length)")
         }
     }
 }
