@@ -258,7 +258,7 @@ final class ConsumerProgress: Sendable {
 /// `ring`; the consumer drains it (inlined where the consumer's closures are known, so that
 /// no packet goes through a call to them), then `finish` waits for the reader.
 @usableFromInline
-final class PipelinedRead: @unchecked Sendable {
+final class PipelinedRead {
     @usableFromInline let ring: PacketRing
     private let reader: WorkerThread
 

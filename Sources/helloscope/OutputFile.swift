@@ -74,11 +74,11 @@ final class OutputFile {
 
     func close() {
         if fflush(handle) != 0, failure == nil { failure = String(cString: strerror(errno)) }
-        if reservation != nil {
+        if let reservation, reservation.reservedTo > reservation.written {
             // Truncating to the length it has gives back the blocks set aside past it.
             var status = stat()
             if fstat(fileno(handle), &status) == 0 { _ = ftruncate(fileno(handle), status.st_size) }
-            reservation = nil
+            self.reservation = nil
         }
         if ownsHandle { fclose(handle) }
     }
