@@ -581,11 +581,12 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
         direction.pointee.phase = .done
         if flow.pointee.clientSide != 0 && (flow.pointee.clientSide == 1) == fromLow { return }
         guard let record = session(flow, clientIsLow: !fromLow, segment, now: now) else { return }
-        record.pointee.lastSeenNanos = now
+        SessionRecord.prefetchForWrite(record)
         do {
             let hello = sslv2
                 ? try ServerHello(decodingSSLv2: span, message: body)
                 : try ServerHello(decoding: span, body: body)
+            record.pointee.lastSeenNanos = now
             counters.serverHellosParsed += 1
             counters.extensionsMalformed += hello.extensions.malformedExtensions
             if hello.isHelloRetryRequest {
@@ -614,6 +615,7 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
             let isTLS13 = hello.selectedVersion.map { $0.rawValue == 0x0304 || $0.isTLS13Draft } ?? false
             record.pointee.resumed = isTLS13 ? hello.extensions.hasPreSharedKey : echoed
         } catch {
+            record.pointee.lastSeenNanos = now
             counters.hellosMalformed += 1
             record.pointee.serverHello = .malformed
         }

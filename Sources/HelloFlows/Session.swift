@@ -245,4 +245,13 @@ public struct SessionRecord: Sendable {
         let start = UnsafeRawPointer(session)
         for offset in stride(from: 0, to: MemoryLayout<SessionRecord>.size, by: 64) { hs_prefetch_for_read(start + offset) }
     }
+
+    /// The same, for writing: the tracker calls it when a ServerHello arrives, before
+    /// decoding it. The record was written at the ClientHello, often tens of thousands of
+    /// sessions before, and is long gone from the caches.
+    @inline(__always)
+    public static func prefetchForWrite(_ session: UnsafeMutablePointer<SessionRecord>) {
+        let start = UnsafeRawPointer(session)
+        for offset in stride(from: 0, to: MemoryLayout<SessionRecord>.size, by: 64) { hs_prefetch_for_write(start + offset) }
+    }
 }
