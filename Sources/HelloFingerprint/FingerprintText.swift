@@ -73,6 +73,15 @@ public struct FingerprintInputs: Sendable {
 
     public func count(_ list: List) -> Int { range(list).count }
 
+    /// The codes of `list` in the inputs at `inputs`, in place (valid while they are): through
+    /// a pointer, where `withCodes` on a session the caller holds `inout` copied all 400 bytes
+    /// of the inputs first.
+    public static func codes(_ list: List, at inputs: UnsafePointer<FingerprintInputs>) -> UnsafeBufferPointer<UInt16> {
+        let bounds = inputs.pointee.range(list)
+        let base = (UnsafeRawPointer(inputs) + MemoryLayout<FingerprintInputs>.offset(of: \.codes)!).assumingMemoryBound(to: UInt16.self)
+        return UnsafeBufferPointer(start: base + bounds.lowerBound, count: bounds.count)
+    }
+
     /// The most bytes `writeClientKey` and `writeServerKey` write.
     static let clientKeyCapacity = 11 + 2 * clientRoom
     static let serverKeyCapacity = 5 + 2 * List.serverExtensions.capacity

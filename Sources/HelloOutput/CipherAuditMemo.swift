@@ -44,14 +44,16 @@ public final class CipherAuditMemo {
     }
 
     /// `CipherAudit.audit` of a finished session, and its findings' names (what the inventory
-    /// and the summary count); none without a negotiated version and suite. `inout` only to take
-    /// the session by address: a 1.1 KiB record passed from a pointer's `pointee` was copied.
-    public func findings(_ session: inout SessionRecord, roles: RoleTable) -> (findings: [CipherFinding], names: [String]) {
-        guard let version = session.negotiated, let suite = session.cipher else { return ([], []) }
-        let deepSecurityEndpoint = session.roleIndex != roles.otherIndex
-        return session.fingerprints.inputs.withCodes(.ciphers) { codes in
-            findings(version: version, suite: suite, offered: codes, deepSecurityEndpoint: deepSecurityEndpoint)
-        }
+    /// and the summary count); none without a negotiated version and suite. By address: a
+    /// 1.1 KiB record passed from a pointer's `pointee` was copied, and its offered suites,
+    /// read with `withCodes` from an `inout` record, were copied with all the inputs.
+    public func findings(_ session: UnsafePointer<SessionRecord>, roles: RoleTable) -> (findings: [CipherFinding], names: [String]) {
+        guard let version = session.pointee.negotiated, let suite = session.pointee.cipher else { return ([], []) }
+        let deepSecurityEndpoint = session.pointee.roleIndex != roles.otherIndex
+        let inputs = (UnsafeRawPointer(session) + MemoryLayout<SessionRecord>.offset(of: \.fingerprints.inputs)!)
+            .assumingMemoryBound(to: FingerprintInputs.self)
+        return findings(version: version, suite: suite, offered: FingerprintInputs.codes(.ciphers, at: inputs),
+                        deepSecurityEndpoint: deepSecurityEndpoint)
     }
 
     /// The same from its inputs: `offered`, the client's suites as `FingerprintInputs` keeps them.

@@ -248,7 +248,7 @@ final class OutputHub: @unchecked Sendable {
         defer { lock.unlock() }
         if keepsEndpoints, let next { inventory.prefetchClient(next.pointee.client) }
         sessions += 1
-        let (findings, names) = cipherAudits.findings(&session.pointee, roles: roles)
+        let (findings, names) = cipherAudits.findings(session, roles: roles)
         if let json {
             writer.write(&session.pointee, findings: findings, rendered: rendered, into: &line)
             if line.count >= Self.flushThreshold { flushLocked(json) }

@@ -124,6 +124,29 @@ import Testing
         #expect((written.ja4Raw == reference.ja4?.ja4Raw) == !shape.cut)
     }
 
+    /// Every list read in place through a pointer (as the output thread reads a session's
+    /// offered suites) is the list `withCodes` hands out, GREASE left out, both sides filled.
+    @Test func codesInPlaceAreTheLists() throws {
+        let ciphers: [UInt16] = [0x0a0a, 0x1301, 0x1302, 0xc02f, 0x002f]
+        let extensions = [(UInt16(0x000a), list16([0x1a1a, 29, 23, 24])), (UInt16(0x000d), list16([0x0403, 0x0804, 0x0401])),
+                          (UInt16(0x000b), [2, 0, 1]), (UInt16(0x2a2a), [UInt8]()), (UInt16(0x0017), [UInt8]())]
+        let message = syntheticClientHello(version: 0x0303, ciphers: ciphers, extensions: extensions)
+        let span = message.span.bytes
+        var inputs = FingerprintInputs()
+        inputs.readClient(try ClientHello(decoding: span, body: 4 ..< message.count), in: span)
+        let serverMessage = bytes(hex: Fixtures.dsAgentFrame48)
+        let serverSpan = serverMessage.span.bytes
+        inputs.readServer(try ServerHello(decoding: serverSpan, body: 4 ..< serverMessage.count), in: serverSpan)
+        let lists: [FingerprintInputs.List] = [.ciphers, .extensions, .groups, .signatureAlgorithms, .pointFormats, .serverExtensions]
+        for list in lists {
+            let inPlace = withUnsafePointer(to: &inputs) { Array(FingerprintInputs.codes(list, at: $0)) }
+            #expect(inPlace == inputs.withCodes(list) { Array($0) }, "\(list)")
+        }
+        #expect(withUnsafePointer(to: &inputs) { Array(FingerprintInputs.codes(.ciphers, at: $0)) } == [0x1301, 0x1302, 0xc02f, 0x002f])
+        #expect(withUnsafePointer(to: &inputs) { Array(FingerprintInputs.codes(.pointFormats, at: $0)) } == [0, 1])
+        #expect(inputs.count(.serverExtensions) > 0)
+    }
+
     /// A capture can show a ServerHello before the ClientHello of its flow. The client's
     /// lists, stored after it, would overwrite the server's: they are not kept (the client's
     /// hashes then come from its hello), and JA3S stays that of the ServerHello.

@@ -1,5 +1,6 @@
 import Testing
 import HelloFingerprint
+import HelloFlows
 import HelloOutput
 import HelloWire
 import FrameTestSupport
@@ -67,6 +68,34 @@ import FrameTestSupport
         }
         // The draws reach the findings that depend on each input.
         #expect(kinds.isSuperset(of: ["weaker_than_offered", "deep_security_not_strong", "cbc_sha1_tls12", "rc4", "null_encryption"]))
+    }
+
+    /// A finished session is audited from its own record: the suites its ClientHello
+    /// offered (GREASE left out), read in place, its negotiated version and suite, and
+    /// whether its role is a Deep Security one.
+    @Test func auditsTheSessionsOwnOffer() throws {
+        let memo = CipherAuditMemo()
+        let roles = RoleTable()
+        for (index, inputs) in draws().prefix(2_000).enumerated() {
+            let offered = inputs.offered.filter { !TLSVersion($0).isGREASE }
+            // A ClientHello offering `inputs.offered` (and a GREASE suite first), no extensions.
+            let suites = [0x5a5a] + inputs.offered
+            var body: [UInt8] = [3, 3] + [UInt8](repeating: 7, count: 32) + [0]
+            body += [UInt8(suites.count * 2 >> 8), UInt8(suites.count * 2 & 0xff)] + suites.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] }
+            body += [1, 0]
+            let message: [UInt8] = [1, 0, UInt8(body.count >> 8), UInt8(body.count & 0xff)] + body
+            let span = message.span.bytes
+            var record = SessionRecord()
+            record.fingerprints.inputs.readClient(try ClientHello(decoding: span, body: 4 ..< message.count), in: span)
+            record.negotiated = inputs.version
+            record.cipher = inputs.suite
+            record.roleIndex = inputs.deepSecurityEndpoint ? 0 : roles.otherIndex
+            let audited = CipherAudit.audit(version: inputs.version, suite: inputs.suite, offered: offered.map { CipherSuite($0) },
+                                            deepSecurityEndpoint: inputs.deepSecurityEndpoint)
+            let found = withUnsafePointer(to: &record) { memo.findings($0, roles: roles) }
+            #expect(found.findings == audited, "draw \(index): \(inputs)")
+            #expect(found.names == audited.map(\.name), "draw \(index)")
+        }
     }
 
     /// The offer decides `weaker_than_offered`: the same choice after a different offer is
