@@ -123,19 +123,30 @@ public struct FingerprintInputs: Sendable {
     /// nothing kept) when the list or its side's room is full. A ClientHello's lists after
     /// a ServerHello's (a capture can show them in that order) would overwrite the server's:
     /// they are not kept.
+    @inline(__always)
     private mutating func append(_ value: UInt16, to list: List) -> Bool {
-        // From `ends` directly, as in `appendCodes`: not through `range(_:)` and `count(_:)`.
+        let (end, stop) = room(list)
+        guard end < stop else { return false }
+        codes[end] = value
+        // The lists after this one are still empty: they start where it now ends.
+        for later in list.rawValue ..< ends.count { ends[later] = UInt8(end + 1) }
+        return true
+    }
+
+    /// Where `list` ends in `codes` now, and where it must stop: at its own capacity, at its
+    /// side's room, and at once for a client list after the server's. `mutating` though it
+    /// changes nothing, so that the mutating callers' `self` is read in place: through the
+    /// non-mutating `range(_:)` or `count(_:)`, each call copied all 400 bytes of it first,
+    /// and passing `ends` alone zeroed and filled a copy of that.
+    @inline(__always)
+    private mutating func room(_ list: List) -> (end: Int, stop: Int) {
         let index = list.rawValue
         let start = index == 0 ? 0 : Int(ends[index - 1])
-        let upper = Int(ends[index])
+        let end = Int(ends[index])
         let isServer = list == .serverExtensions
+        guard isServer || ends[List.serverExtensions.rawValue] == ends[List.serverExtensions.rawValue - 1] else { return (end, end) }
         let room = isServer ? codes.count : Self.clientRoom
-        guard upper - start < list.capacity, upper < room,
-              isServer || ends[List.serverExtensions.rawValue] == ends[List.serverExtensions.rawValue - 1] else { return false }
-        codes[upper] = value
-        // The lists after this one are still empty: they start where it now ends.
-        for later in index ..< ends.count { ends[later] = UInt8(upper + 1) }
-        return true
+        return (end, end + max(0, min(list.capacity - (end - start), room - end)))
     }
 
     /// The suites the client offered (GREASE left out), for the cipher audit.
@@ -197,16 +208,7 @@ public struct FingerprintInputs: Sendable {
     /// this one, redone for every code, were about 25 instructions a code (800 a ClientHello).
     private mutating func appendCodes(_ span: borrowing RawSpan, _ range: Range<Int>?, to list: List) -> Bool {
         guard let range else { return true }
-        // Read from `ends` here: calling the non-mutating `range(_:)` or `count(_:)` from this
-        // mutating method copied all 400 bytes of `self` first.
-        let index = list.rawValue
-        let start = index == 0 ? 0 : Int(ends[index - 1])
-        let upper = Int(ends[index])
-        let isServer = list == .serverExtensions
-        let room = isServer ? codes.count : Self.clientRoom
-        // `append`'s conditions, none of which a kept code changes but the count.
-        let fits = isServer || ends[List.serverExtensions.rawValue] == ends[List.serverExtensions.rawValue - 1]
-        let stop = fits ? upper + max(0, min(list.capacity - (upper - start), room - upper)) : upper
+        let (upper, stop) = room(list)
         var end = upper
         var whole = true
         var offset = range.lowerBound
@@ -222,7 +224,7 @@ public struct FingerprintInputs: Sendable {
             end += 1
         }
         if end != upper {
-            for later in index ..< ends.count { ends[later] = UInt8(end) }
+            for later in list.rawValue ..< ends.count { ends[later] = UInt8(end) }
         }
         return whole
     }
