@@ -108,7 +108,7 @@ public final class OfflineCapture {
     /// thread for a classic pcap file; one thread otherwise. `body` sees the same packets
     /// in the same order either way.
     /// `lookahead` may see a prepared value some packets before `body` does (see
-    /// `ChunkedSavefile.forEachPacketPipelined`).
+    /// `PacketRing.drain`).
     /// `Prepared` is at most a cache line without references (`PreparedLine`). Inlined into
     /// the caller, where `Prepared` is known: the reading and draining below are not generic.
     /// The ring is drained here, inlined with `lookahead` and `body`.

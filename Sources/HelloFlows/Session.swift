@@ -246,9 +246,9 @@ public struct SessionRecord: Sendable {
         for offset in stride(from: 0, to: MemoryLayout<SessionRecord>.size, by: 64) { hs_prefetch_for_read(start + offset) }
     }
 
-    /// The same, for writing: the tracker calls it when a ServerHello arrives, before
-    /// decoding it. The record was written at the ClientHello, often tens of thousands of
-    /// sessions before, and is long gone from the caches.
+    /// The same, for writing: for a slot about to be handed out (`SessionPool`), and for a
+    /// record when its ServerHello arrives, before the decode (written at the ClientHello,
+    /// often tens of thousands of sessions before, it is long gone from the caches).
     @inline(__always)
     public static func prefetchForWrite(_ session: UnsafeMutablePointer<SessionRecord>) {
         let start = UnsafeRawPointer(session)

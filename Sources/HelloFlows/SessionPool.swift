@@ -1,5 +1,3 @@
-import CPrefetch
-
 /// Preallocated slots for sessions whose handshake is still going on. Reserved once,
 /// touched only as used, and reused from a free list: taking one allocates nothing. On plain
 /// pages, as the flow table (`FlowTable.reserveSlots` says why).
@@ -69,8 +67,7 @@ public struct SessionPool: ~Copyable {
     private func prefetchNextSlot() {
         let next: Int32
         if let reused = freeBlank.last ?? free.last { next = reused } else if Int(neverUsed) < capacity { next = neverUsed } else { return }
-        let start = UnsafeRawPointer(records + Int(next))
-        for offset in stride(from: 0, to: MemoryLayout<SessionRecord>.size, by: 64) { hs_prefetch_for_write(start + offset) }
+        SessionRecord.prefetchForWrite(records + Int(next))
     }
 
     public mutating func release(_ slot: Int32) {

@@ -12,8 +12,6 @@ public struct JSONBytes: ~Copyable {
     /// Bytes written so far.
     public private(set) var count = 0
     private var needsComma = false
-    /// Where the string `beginString(room:)` opened starts (its quote).
-    private var openStringStart = 0
     /// Where an IPv6 address is formatted by `IPAddress.write(into:)`, the one place that
     /// knows RFC 5952, before it is copied in.
     private var addressText: [UInt8] = []
@@ -392,7 +390,6 @@ public struct JSONBytes: ~Copyable {
     /// For writers of plain ASCII (fingerprint strings), so nothing is copied twice.
     public mutating func beginString(room: Int) -> UnsafeMutableBufferPointer<UInt8> {
         reserve(room + 2)
-        openStringStart = count
         put(UInt8(ascii: "\""))
         return UnsafeMutableBufferPointer(start: base + count, count: room)
     }
