@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Why a decode stopped. `truncated` means more bytes may complete the structure;
 /// `malformed` means the bytes contradict the format and more will not help.
 public enum DecodeError: Error, Equatable, Sendable {
@@ -137,6 +143,21 @@ extension RawSpan {
         guard !range.isEmpty else { return }
         precondition(range.lowerBound >= 0 && range.upperBound <= byteCount, "range outside the span")
         withUnsafeBytes { source in target.copyMemory(from: source.baseAddress! + range.lowerBound, byteCount: range.count) }
+    }
+
+    /// Whether the bytes of each of `ranges` (offsets from `base`) equal those at the same
+    /// offsets from `other`. One pass under one bounds check; each range must lie in the span.
+    public func bytesEqual(
+        at base: Int, _ other: UnsafeRawPointer, over ranges: UnsafeBufferPointer<(start: Int32, end: Int32)>
+    ) -> Bool {
+        withUnsafeBytes { bytes in
+            for range in ranges {
+                let start = base + Int(range.start), count = Int(range.end - range.start)
+                precondition(start >= 0 && count >= 0 && start + count <= bytes.count, "range outside the span")
+                if memcmp(bytes.baseAddress! + start, other + Int(range.start), count) != 0 { return false }
+            }
+            return true
+        }
     }
 
     /// Compares bytes at `offset` with an ASCII literal, without building a String.

@@ -1,7 +1,7 @@
 /// ClientHello (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2): the body of a complete handshake
 /// message, decoded in place. Ranges index the span it was decoded from. Does not find the
 /// message in a stream (see `HandshakeScanner`) and does not judge the versions it offers.
-public struct ClientHello: Sendable {
+public struct ClientHello: Sendable, Equatable {
     public var legacyVersion: TLSVersion
     public var random: Range<Int>
     public var sessionID: Range<Int>
@@ -31,7 +31,7 @@ public struct ClientHello: Sendable {
         // SSLv3 and early TLS hellos may end here (RFC 5246 §7.4.1.2). Assigned once, as in
         // `ServerHello`: a blank block and then the decoded one were two copies.
         if cursor.isAtEnd {
-            extensions = HelloExtensions()
+            extensions = HelloExtensions(noneAt: cursor.offset)
         } else {
             let block = try cursor.readBoundedVector(span, prefixBytes: 2, field: "extensions")
             extensions = HelloExtensions(decoding: span, block: block, isClient: true)
@@ -121,4 +121,54 @@ public struct OfferedVersions: Sendable, Equatable {
     public static func == (lhs: OfferedVersions, rhs: OfferedVersions) -> Bool {
         lhs.versions == rhs.versions && lhs.count == rhs.count && lhs.fromSupportedVersions == rhs.fromSupportedVersions
     }
+}
+
+extension ClientHello {
+    /// This hello as decoded from the same bytes lying `delta` bytes further on.
+    public func moved(by delta: Int) -> ClientHello {
+        var moved = self
+        moved.random = random.moved(by: delta)
+        moved.sessionID = sessionID.moved(by: delta)
+        moved.cipherSuites = cipherSuites.moved(by: delta)
+        moved.compressionMethods = compressionMethods.moved(by: delta)
+        moved.extensions = extensions.moved(by: delta)
+        return moved
+    }
+
+    /// Calls `body` with each run of this hello's bytes that neither its decode nor any reader
+    /// of what it decoded looks at, in order: the random, the session id, each key share's key,
+    /// and the insides of extensions whose bodies are not read (`HelloExtensions.readsBody`).
+    /// Two hellos that differ only there decode to the same values at the same offsets.
+    /// False, having stopped, when `body` does, or when the hello has no such plain shape (an
+    /// SSLv2 hello, or one whose extensions did not decode cleanly).
+    public func forEachOpaqueRange(_ span: borrowing RawSpan, _ body: (Range<Int>) -> Bool) -> Bool {
+        guard !isSSLv2Format, extensions.framingError == nil, extensions.malformedExtensions == 0 else { return false }
+        guard body(random), sessionID.isEmpty || body(sessionID) else { return false }
+        var cursor = ByteCursor(extensions.all)
+        while !cursor.isAtEnd {
+            guard let type = try? cursor.readUInt16(span), let inside = try? cursor.readVector(span, prefixBytes: 2) else {
+                return false
+            }
+            if type == ExtensionType.keyShare {
+                guard inside.count >= 2 else { return false }
+                var entries = ByteCursor(inside.lowerBound + 2 ..< inside.upperBound)
+                while !entries.isAtEnd {
+                    guard (try? entries.readUInt16(span)) != nil, let key = try? entries.readVector(span, prefixBytes: 2) else {
+                        return false
+                    }
+                    if !key.isEmpty && !body(key) { return false }
+                }
+            } else if !HelloExtensions.readsBody(of: type, isClient: true) && !inside.isEmpty && !body(inside) {
+                return false
+            }
+        }
+        return true
+    }
+}
+
+extension Range<Int> {
+    /// The same count of bytes, `delta` further on (a decoded value's offsets, for the same
+    /// bytes at another place).
+    @inlinable
+    public func moved(by delta: Int) -> Range<Int> { lowerBound + delta ..< upperBound + delta }
 }

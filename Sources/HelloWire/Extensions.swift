@@ -14,7 +14,7 @@ public enum ExtensionType {
 /// The extensions block of a hello, walked in place. Each extension's own structure is
 /// checked where we read it; an extension whose inside is wrong is skipped and counted in
 /// `malformedExtensions`, so one bad extension does not cost us the hello's versions.
-public struct HelloExtensions: Sendable {
+public struct HelloExtensions: Sendable, Equatable {
     /// Why a hello with more extensions is rejected: the registry has far fewer, and a
     /// hostile hello of 1-byte extensions would otherwise cost a long walk per packet.
     public static let maximumCount = 256
@@ -34,6 +34,10 @@ public struct HelloExtensions: Sendable {
     public var hasPreSharedKey = false
 
     public init() {}
+
+    /// No extensions block: a hello that ends at `offset`, where the block would be (so that
+    /// the same hello elsewhere, `moved`, is equal to its decode there).
+    public init(noneAt offset: Int) { all = offset ..< offset }
 
     /// The block's framing broke (an extension header or length ran past the block, or too
     /// many extensions): what came before is kept, nothing after it is trusted.
@@ -132,6 +136,35 @@ public struct HelloExtensions: Sendable {
         default:
             return true
         }
+    }
+
+    /// Whether decoding a hello reads inside an extension of `type`, beyond its type and length.
+    /// The insides of the others are never looked at (of `pre_shared_key`, only its presence
+    /// counts), which `ClientHello.forEachOpaqueRange` relies on: a type read in `record` must
+    /// be listed here.
+    public static func readsBody(of type: UInt16, isClient: Bool) -> Bool {
+        switch type {
+        case ExtensionType.serverName: isClient
+        case ExtensionType.supportedVersions, ExtensionType.supportedGroups, ExtensionType.signatureAlgorithms,
+             ExtensionType.applicationLayerProtocolNegotiation, ExtensionType.keyShare, ExtensionType.ecPointFormats,
+             ExtensionType.renegotiationInfo:
+            true
+        default: false
+        }
+    }
+
+    /// These extensions as decoded from the same bytes lying `delta` bytes further on.
+    public func moved(by delta: Int) -> HelloExtensions {
+        var moved = self
+        moved.all = all.moved(by: delta)
+        moved.serverName = serverName?.moved(by: delta)
+        moved.supportedVersions = supportedVersions?.moved(by: delta)
+        moved.supportedGroups = supportedGroups?.moved(by: delta)
+        moved.signatureAlgorithms = signatureAlgorithms?.moved(by: delta)
+        moved.applicationProtocols = applicationProtocols?.moved(by: delta)
+        moved.keyShare = keyShare?.moved(by: delta)
+        moved.ecPointFormats = ecPointFormats?.moved(by: delta)
+        return moved
     }
 
     private func innerVector(

@@ -45,7 +45,7 @@ public struct ServerHello: Sendable {
         // Assigned once: a blank block first and then the decoded one was two copies of a
         // 250-byte value (perf: `memmove` under this initialiser, 3 % of the tracking thread).
         if cursor.isAtEnd {
-            extensions = HelloExtensions()
+            extensions = HelloExtensions(noneAt: cursor.offset)
         } else {
             let block = try cursor.readBoundedVector(span, prefixBytes: 2, field: "extensions")
             extensions = HelloExtensions(decoding: span, block: block, isClient: false)
