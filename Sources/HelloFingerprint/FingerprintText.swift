@@ -63,6 +63,9 @@ public struct FingerprintInputs: Sendable {
 
     public init() {}
 
+    /// Nothing read yet, from either hello.
+    public var isFresh: Bool { !hasClient && !hasServer }
+
     /// The codes of `list`, in place. Inlinable, so that other modules call it specialised:
     /// generic, each call from the output thread's cipher audit cost about 300 instructions.
     @inlinable

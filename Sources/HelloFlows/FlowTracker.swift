@@ -21,6 +21,8 @@ public struct TrackerConfiguration: Sendable {
     /// Entries per side of the fingerprint memo of a tracker that hashes in place (see
     /// `FingerprintMemo`). A fuzzer makes a tracker per input, and wants a small one.
     public var fingerprintMemoSlots = 128
+    /// Sets of the ClientHello memo, two hellos each (see `ClientHelloMemo`); a fuzzer wants few.
+    public var clientHelloMemoSets = 32
     /// Backs the flow table's and the session slots' pages ahead of their first use, on
     /// another thread (see `PagesAhead`); nil: they fault in as they are first written.
     public var pagesAhead: (any PagesAhead)?
@@ -49,6 +51,8 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
     /// hello costs a look-up instead of two MD5s, two SHA-256s and their two allocations. None
     /// when the sink hashes (`deferFingerprintHashes`, `analyze`) or fingerprints are off.
     private let fingerprintMemo: FingerprintMemo?
+    /// ClientHellos of recent shapes, decoded once (see `ClientHelloMemo`).
+    let clientHellos: ClientHelloMemo
     private var nowSeconds: UInt32 = 0
     /// Last: `process` runs unspecialised (its module does not know the sink's type), and a
     /// field after one of unknown size has its offset read from the type's metadata at every
@@ -69,6 +73,7 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
         scratch = .allocate(byteCount: configuration.reassemblyBound, alignment: 16)
         fingerprintScratch = .allocate(capacity: FingerprintText.scratchCapacity)
         fingerprintMemo = configuration.fingerprints && !configuration.deferFingerprintHashes ? FingerprintMemo(slots: configuration.fingerprintMemoSlots) : nil
+        clientHellos = ClientHelloMemo(sets: configuration.clientHelloMemoSets)
     }
 
     deinit {
@@ -503,39 +508,71 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
         record.pointee.clientHelloRecords = records
         record.pointee.clientRecordVersion = recordVersion
         record.pointee.lastSeenNanos = now
-        do {
-            let hello = sslv2
-                ? try ClientHello(decodingSSLv2: span, message: body)
-                : try ClientHello(decoding: span, body: body)
-            counters.clientHellosParsed += 1
-            counters.extensionsMalformed += hello.extensions.malformedExtensions
-            record.pointee.clientHello = .parsed
-            record.pointee.clientHelloSSLv2Format = sslv2
-            record.pointee.clientLegacyVersion = hello.legacyVersion
-            record.pointee.offered = hello.offeredVersions(span)
-            record.pointee.cipherSuitesOffered = UInt16(clamping: hello.cipherSuites.count / (sslv2 ? 3 : 2))
-            record.pointee.extensionsOffered = UInt16(clamping: hello.extensions.count)
-            record.pointee.clientGREASE = hello.extensions.hasGREASE
-            record.pointee.clientSessionID.assign(span, hello.sessionID)
-            if let name = hello.extensions.serverName { record.pointee.serverName.assign(span, name) }
-            if let protocols = hello.extensions.applicationProtocols { record.pointee.alpnOffered.assign(span, protocols) }
-            if configuration.fingerprints {
-                fingerprintClient(hello, span, &record.pointee.fingerprints)   // its lists hold the suites
-                if record.pointee.fingerprints.inputs.clientCut { counters.fingerprintListsCut += 1 }
+        if !sslv2, let known = clientHellos.find(span, body: body) {
+            // Read in place: the remembered values are 1 KiB, and their offsets are from the body's start.
+            takeClientHello(known.pointee.hello, shift: body.lowerBound, offered: known.pointee.offered, span, sslv2: false,
+                            known: known, into: record)
+        } else {
+            do {
+                let hello = sslv2
+                    ? try ClientHello(decodingSSLv2: span, message: body)
+                    : try ClientHello(decoding: span, body: body)
+                let fresh = record.pointee.fingerprints.inputs.isFresh
+                takeClientHello(hello, shift: 0, offered: hello.offeredVersions(span), span, sslv2: sslv2, known: nil, into: record)
+                if !sslv2 {
+                    clientHellos.remember(span, body: body, hello, offered: record.pointee.offered,
+                                          inputs: configuration.fingerprints && fresh ? record.pointee.fingerprints.inputs : nil)
+                }
+            } catch {
+                counters.hellosMalformed += 1
+                record.pointee.clientHello = .malformed
             }
-            if !configuration.fingerprints || sslv2 {
-                record.pointee.fingerprints.inputs.readSuites(hello, in: span)
-            }
-        } catch {
-            counters.hellosMalformed += 1
-            record.pointee.clientHello = .malformed
         }
         maybeComplete(flow, now: now)
     }
 
-    /// JA3 and JA4 of a ClientHello into the session's slot; its lists are kept for the raw strings.
-    private func fingerprintClient(_ hello: ClientHello, _ span: borrowing RawSpan, _ prints: inout SessionFingerprints) {
-        prints.inputs.readClient(hello, in: span)
+    /// What a decoded ClientHello says, into its session's slot. `hello`'s offsets are `shift`
+    /// bytes before the span's (a remembered hello's are from its body's start); `known`: the
+    /// remembered hello it is, if it is one.
+    private mutating func takeClientHello(
+        _ hello: borrowing ClientHello, shift: Int, offered: OfferedVersions, _ span: borrowing RawSpan, sslv2: Bool,
+        known: UnsafePointer<ClientHelloMemo.Decoded>?, into record: UnsafeMutablePointer<SessionRecord>
+    ) {
+        counters.clientHellosParsed += 1
+        counters.extensionsMalformed += hello.extensions.malformedExtensions
+        record.pointee.clientHello = .parsed
+        record.pointee.clientHelloSSLv2Format = sslv2
+        record.pointee.clientLegacyVersion = hello.legacyVersion
+        record.pointee.offered = offered
+        record.pointee.cipherSuitesOffered = UInt16(clamping: hello.cipherSuites.count / (sslv2 ? 3 : 2))
+        record.pointee.extensionsOffered = UInt16(clamping: hello.extensions.count)
+        record.pointee.clientGREASE = hello.extensions.hasGREASE
+        record.pointee.clientSessionID.assign(span, hello.sessionID.moved(by: shift))
+        if let name = hello.extensions.serverName { record.pointee.serverName.assign(span, name.moved(by: shift)) }
+        if let protocols = hello.extensions.applicationProtocols {
+            record.pointee.alpnOffered.assign(span, protocols.moved(by: shift))
+        }
+        if configuration.fingerprints {
+            if let known, known.pointee.hasInputs, record.pointee.fingerprints.inputs.isFresh {
+                // A fresh session's inputs come to the same whoever fills them.
+                record.pointee.fingerprints.inputs = known.pointee.inputs
+            } else {
+                record.pointee.fingerprints.inputs.readClient(hello.moved(by: shift), in: span)
+            }
+            fingerprintClient(hello, shift: shift, span, &record.pointee.fingerprints)   // its lists hold the suites
+            if record.pointee.fingerprints.inputs.clientCut { counters.fingerprintListsCut += 1 }
+        }
+        if !configuration.fingerprints || sslv2 {
+            record.pointee.fingerprints.inputs.readSuites(hello.moved(by: shift), in: span)
+        }
+    }
+
+    /// JA3 and JA4 of a ClientHello into the session's slot, from the inputs read from it (its
+    /// lists are kept for the raw strings): hashed here, or left to the sink. `hello`'s offsets
+    /// are `shift` bytes before the span's.
+    private func fingerprintClient(
+        _ hello: borrowing ClientHello, shift: Int, _ span: borrowing RawSpan, _ prints: inout SessionFingerprints
+    ) {
         if configuration.deferFingerprintHashes && !prints.inputs.clientCut {
             prints.hashesPending = true
             return
@@ -549,8 +586,9 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
         // read `prints.inputs`, which a write into `prints` would conflict with.
         var ja3 = ShortBytes<32>(), ja4 = ShortBytes<40>()
         let scratch = fingerprintScratch
-        ja3.write { FingerprintText.ja3Hash(prints.inputs, hello: hello, in: span, scratch: scratch, hash: $0) }
-        ja4.write { FingerprintText.ja4(prints.inputs, hello: hello, in: span, scratch: scratch, ja4: $0) }
+        let whole = hello.moved(by: shift)
+        ja3.write { FingerprintText.ja3Hash(prints.inputs, hello: whole, in: span, scratch: scratch, hash: $0) }
+        ja4.write { FingerprintText.ja4(prints.inputs, hello: whole, in: span, scratch: scratch, ja4: $0) }
         prints.ja3 = ja3
         prints.ja4 = ja4
     }

@@ -37,6 +37,7 @@ public func fuzzHello(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 var inputs = FingerprintInputs()
                 inputs.readClient(hello, in: span)
                 checkMemo(client: inputs)
+                checkShapes(hello, inputs: inputs, stream, body: body)
             }
             from = resume
         case .serverHello(let body, let resume):
@@ -118,6 +119,47 @@ private func checkMemo(server inputs: FingerprintInputs) {
     }
 }
 
+/// Kept across inputs, as `memo`.
+nonisolated(unsafe) private let shapes = ClientHelloMemo()
+
+/// The ClientHello memo's premise, on any hello: once remembered, the same hello with every
+/// opaque byte changed, lying elsewhere, is found, and what was remembered is its own decode.
+private func checkShapes(_ hello: ClientHello, inputs: FingerprintInputs, _ stream: UnsafeRawBufferPointer, body: Range<Int>) {
+    let span = stream.bytes
+    let kept = shapes.remember(span, body: body, hello, offered: hello.offeredVersions(span), inputs: inputs)
+    // The same bytes 3 further on, every opaque one inverted.
+    let shift = 3
+    let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: body.upperBound + shift, alignment: 1)
+    defer { copy.deallocate() }
+    copy.initializeMemory(as: UInt8.self, repeating: 0)
+    UnsafeMutableRawBufferPointer(rebasing: copy[body.lowerBound + shift ..< body.upperBound + shift])
+        .copyMemory(from: UnsafeRawBufferPointer(rebasing: stream[body]))
+    _ = hello.forEachOpaqueRange(span) { opaque in
+        for offset in opaque { copy[offset + shift] ^= 0xff }
+        return true
+    }
+    let moved = body.lowerBound + shift ..< body.upperBound + shift
+    let variant = UnsafeRawBufferPointer(copy).bytes
+    guard let found = shapes.find(variant, body: moved) else {
+        return precondition(!kept, "a remembered shape was not found")
+    }
+    guard let decoded = try? ClientHello(decoding: variant, body: moved) else {
+        preconditionFailure("a hello found in the memo does not decode")
+    }
+    precondition(found.pointee.hello.moved(by: moved.lowerBound) == decoded, "the memo's decode is not the hello's")
+    precondition(found.pointee.offered == decoded.offeredVersions(variant))
+    var own = FingerprintInputs()
+    own.readClient(decoded, in: variant)
+    precondition(found.pointee.hasInputs && sameInputs(found.pointee.inputs, own), "the memo's inputs are not the hello's")
+}
+
+private func sameInputs(_ a: FingerprintInputs, _ b: FingerprintInputs) -> Bool {
+    let lists: [FingerprintInputs.List] = [.ciphers, .extensions, .groups, .signatureAlgorithms, .pointFormats]
+    return lists.allSatisfy { list in a.withCodes(list) { x in b.withCodes(list) { y in x.elementsEqual(y) } } }
+        && a.clientVersion == b.clientVersion && a.ja4Version == b.ja4Version && a.clientCut == b.clientCut
+        && a.alpnCharacters == b.alpnCharacters && a.hasClient == b.hasClient
+}
+
 private func same(_ answer: UnsafeBufferPointer<UInt8>, _ made: UnsafeMutableBufferPointer<UInt8>, _ count: Int) -> Bool {
     answer.count == count && answer.elementsEqual(made.prefix(count))
 }
@@ -152,6 +194,8 @@ public func fuzzFlows(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // held this target to 4 600 inputs a second (8 400 with two). Two also make hellos
     // replace each other.
     configuration.fingerprintMemoSlots = 2
+    // One set of the ClientHello memo (two hellos) for the same reasons.
+    configuration.clientHelloMemoSets = 1
     var tracker = FlowTracker(configuration: configuration, sink: DiscardingSink())
     let decoder = FrameDecoder(linkType: .ethernet)
     var frame = [UInt8](repeating: 0, count: 54 + 255)
