@@ -103,21 +103,33 @@ public struct RoleTable: Sendable {
         text.withUnsafeBufferPointer { glob(pattern, $0) }
     }
 
-    /// `*` matches any run of one or more bytes; everything else matches itself.
+    /// `*` matches any run of one or more bytes; everything else matches itself. The name is
+    /// the sender's to choose: a backtracking match tried every split at every star, so a
+    /// pattern with k stars cost up to n^k steps on an n-byte name (n up to 255). Only the last
+    /// star is ever taken back here, one byte longer each time: at most n × m steps. That
+    /// suffices: a later star can absorb whatever an earlier one would have taken.
     static func glob(_ pattern: [UInt8], _ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        func match(_ p: Int, _ t: Int) -> Bool {
-            if p == pattern.count { return t == text.count }
-            if pattern[p] == UInt8(ascii: "*") {
-                var next = t + 1
-                while next <= text.count {
-                    if match(p + 1, next) { return true }
-                    next += 1
-                }
+        let star = UInt8(ascii: "*")
+        var p = 0, t = 0
+        var lastStar = -1, lastStarEnd = 0   // the last star seen, and where the text it takes ends
+        while t < text.count {
+            if p < pattern.count && pattern[p] == star {
+                lastStar = p
+                p += 1
+                t += 1               // one byte at least
+                lastStarEnd = t
+            } else if p < pattern.count && pattern[p] == text[t] {
+                p += 1
+                t += 1
+            } else if lastStar >= 0 {
+                p = lastStar + 1     // the last star takes one byte more
+                lastStarEnd += 1
+                t = lastStarEnd
+            } else {
                 return false
             }
-            return t < text.count && pattern[p] == text[t] && match(p + 1, t + 1)
         }
-        return match(0, 0)
+        return p == pattern.count && t == text.count
     }
 
     public func roleName(_ index: Int) -> String { rules[index].role }

@@ -1,5 +1,5 @@
 import Testing
-import HelloFlows
+@testable import HelloFlows
 import HelloWire
 import FrameTestSupport
 
@@ -169,5 +169,50 @@ struct RoleTableTests {
         let custom = RoleTable(rules: [RoleRule(role: "ldap", port: 636, listener: "directory", peer: "client")])
         #expect(custom.roleName(custom.classify(serverPort: 636, clientPort: 1, serverName: ShortBytes<255>()).index) == "ldap")
         #expect(custom.classify(serverPort: 4118, clientPort: 1, serverName: ShortBytes<255>()).index == custom.otherIndex)
+    }
+}
+
+/// SNI patterns match as their definition says (`*`: one or more bytes), whatever the name
+/// the sender chose costs.
+struct SNIPatternTests {
+    /// The definition, by trying every split at every star: the matcher HelloScope had, whose
+    /// cost grows as the name's length to the power of the stars.
+    static func matchesByDefinition(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
+        func match(_ p: Int, _ t: Int) -> Bool {
+            if p == pattern.count { return t == text.count }
+            if pattern[p] == UInt8(ascii: "*") {
+                return t < text.count && (t + 1 ... text.count).contains { match(p + 1, $0) }
+            }
+            return t < text.count && pattern[p] == text[t] && match(p + 1, t + 1)
+        }
+        return match(0, 0)
+    }
+
+    @Test("patterns and names from a small alphabet match as by definition (30 000 seeded pairs)")
+    func sameAsTheDefinition() {
+        var random = XorShift(seed: 1_866)
+        let alphabet: [UInt8] = Array("ab.*".utf8)
+        var matched = 0
+        for _ in 0 ..< 30_000 {
+            let pattern = (0 ..< random.below(8)).map { _ in alphabet[random.below(4)] }
+            let text = (0 ..< random.below(10)).map { _ in alphabet[random.below(3)] }
+            let expected = Self.matchesByDefinition(pattern, text)
+            #expect(RoleTable.glob(pattern, text) == expected, "\(String(decoding: pattern, as: UTF8.self)) \(String(decoding: text, as: UTF8.self))")
+            if expected { matched += 1 }
+        }
+        #expect(matched > 1_000)
+    }
+
+    @Test("a 255-byte name against a pattern of many stars is decided (no match, then a match)")
+    func hostileNameIsCheap() {
+        // By definition this takes C(255, 8) tries, about 10^14, before it fails.
+        let pattern = Array("*a*a*a*a*a*a*a*a*.example".utf8)
+        let long = [UInt8](repeating: UInt8(ascii: "a"), count: 255)
+        #expect(!RoleTable.glob(pattern, long))
+        #expect(RoleTable.glob(pattern, Array(long.prefix(200)) + Array(".example".utf8)))
+        let roles = RoleTable(rules: [RoleRule(role: "web", port: 443, sni: [String(decoding: pattern, as: UTF8.self)],
+                                                listener: "server", peer: "client")])
+        let hostile = String(decoding: long, as: UTF8.self)
+        #expect(roles.classify(serverPort: 443, clientPort: 50_000, serverName: name(hostile)).index == roles.otherIndex)
     }
 }
