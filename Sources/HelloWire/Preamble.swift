@@ -35,7 +35,7 @@ public enum PreambleKind: UInt8, Sendable, CaseIterable {
             return bytes.containsASCII("FTP") || bytes.containsASCII("ftp") ? .ftp : .smtp
         }
         if starts("AUTH TLS") || starts("AUTH SSL") { return .ftp }
-        if starts("* OK") || starts("* PREAUTH") || bytes.containsASCII(" STARTTLS") && starts("a") { return .imap }
+        if starts("* OK") || starts("* PREAUTH") || starts("a") && bytes.containsASCII(" STARTTLS") { return .imap }
         if starts("+OK") || starts("STLS") || starts("CAPA") { return .pop3 }
         if starts("<?xml") || starts("<stream:stream") { return .xmpp }
         if starts("CONNECT ") { return .httpConnect }
