@@ -2,6 +2,11 @@
 import Glibc
 #endif
 
+/// Names one ClientHello side of fingerprint inputs for as long as a process runs: inputs
+/// given the same stamp are the same (the tracker's ClientHello memo stamps each hello shape
+/// it keeps, and copies that shape's inputs into every session of it). 0 names none.
+public typealias InputsStamp = UInt64
+
 /// The fingerprints of hellos seen lately, by what they are made of: the hosts on a network
 /// run a few TLS stacks, so most sessions' hellos repeat one seen moments ago (4 distinct
 /// JA3s among the 190 026 sessions of the handshake workload). A session whose inputs are
@@ -29,6 +34,10 @@ public final class FingerprintMemo {
 
     private let clients: Table
     private let servers: Table
+    /// Stamped inputs seen lately, each with the client entry that answered them and that
+    /// entry's generation then: a stamped look-up whose entry has not been replaced since
+    /// skips writing, hashing and comparing the key (about 600 instructions a session).
+    private let stamped: UnsafeMutablePointer<(stamp: InputsStamp, slot: Int, generation: UInt64)>
     /// Where a string is written to be hashed, and where it stays when it does not fit an entry.
     private let scratch: UnsafeMutableBufferPointer<UInt8>
     /// Hits and misses, in memory of their own: a class's `var` would be checked for exclusive
@@ -49,11 +58,14 @@ public final class FingerprintMemo {
         scratch = .allocate(capacity: 2 * FingerprintText.scratchCapacity + 2 * Table.hashCapacity + FingerprintInputs.clientKeyCapacity)
         counts = .allocate(capacity: 2)
         counts.initialize(repeating: 0, count: 2)
+        stamped = .allocate(capacity: slots)
+        stamped.initialize(repeating: (0, 0, 0), count: slots)
     }
 
     deinit {
         scratch.deallocate()
         counts.deallocate()
+        stamped.deallocate()
         clients.deallocate()
         servers.deallocate()
     }
@@ -61,13 +73,22 @@ public final class FingerprintMemo {
     /// JA3, JA4 and their strings for the ClientHello side of `inputs`; nil when there is none
     /// or its lists were cut (then the hashes come from the whole hello, and no string is
     /// written). `known`: the hashes already made of these inputs, if any; then a miss writes
-    /// only the strings, and remembers them with these.
-    public func client(_ inputs: borrowing FingerprintInputs,
+    /// only the strings, and remembers them with these. `stamp`: the inputs' stamp, if any.
+    public func client(_ inputs: borrowing FingerprintInputs, stamp: InputsStamp = 0,
                        known: (ja3: UnsafeBufferPointer<UInt8>, ja4: UnsafeBufferPointer<UInt8>)? = nil) -> Client? {
         guard inputs.hasClient, !inputs.clientCut else { return nil }
+        let byStamp = stamped + Int(truncatingIfNeeded: stamp) & (clients.slots - 1)
+        if stamp != 0, byStamp.pointee.stamp == stamp, clients.generations[byStamp.pointee.slot] == byStamp.pointee.generation {
+            clients.lastUse[byStamp.pointee.slot] = counts[0] + counts[1] + 1
+            counts[0] += 1
+            return client(in: clients.entry(byStamp.pointee.slot))
+        }
         let keyCount = inputs.writeClientKey(into: keyRoom)
         let (entry, hash, remembered) = find(in: clients, key: keyRoom, keyCount)
-        if remembered { return client(in: entry) }
+        if remembered {
+            if stamp != 0 { byStamp.pointee = (stamp, clients.slot(of: entry), clients.generations[clients.slot(of: entry)]) }
+            return client(in: entry)
+        }
         let ja3Text = part(0), ja4Text = part(1)
         let ja3 = hashRoom(0), ja4 = hashRoom(1)
         var made: (ja3: Int, ja4: Int, ja3Text: Int, ja4Raw: Int)
@@ -87,6 +108,7 @@ public final class FingerprintMemo {
               clients.store(entry, hash: hash, key: keyRoom, keyCount, hashes: hashes, texts: strings) else {
             return Client(ja3: hashes.0, ja4: hashes.1, ja3String: strings.0, ja4Raw: strings.1)
         }
+        if stamp != 0 { byStamp.pointee = (stamp, clients.slot(of: entry), clients.generations[clients.slot(of: entry)]) }
         return client(in: entry)
     }
 
@@ -179,6 +201,8 @@ private struct Table {
     let base: UnsafeMutableRawPointer
     /// Per slot, the look-up that last used it; 0 for never (an empty slot is taken first).
     let lastUse: UnsafeMutablePointer<Int>
+    /// Per slot, how many times it was stored into: what it holds changes only with this.
+    let generations: UnsafeMutablePointer<UInt64>
 
     init(slots: Int, keyCapacity: Int, textCapacity: Int) {
         self.slots = slots
@@ -188,11 +212,13 @@ private struct Table {
         // Zeroed: a hash of 0 is an empty entry (`hash` never returns 0).
         base = UnsafeMutableRawPointer(calloc(slots, stride)!)
         lastUse = calloc(slots, MemoryLayout<Int>.stride)!.bindMemory(to: Int.self, capacity: slots)
+        generations = calloc(slots, MemoryLayout<UInt64>.stride)!.bindMemory(to: UInt64.self, capacity: slots)
     }
 
     func deallocate() {
         free(base)
         free(lastUse)
+        free(generations)
     }
 
     /// The two slots an entry of `hash` may sit in (the same one in a one-slot table).
@@ -211,6 +237,8 @@ private struct Table {
 
     func entry(_ slot: Int) -> UnsafeMutableRawPointer { base + slot * stride }
 
+    func slot(of entry: UnsafeMutableRawPointer) -> Int { (entry - base) / stride }
+
     func holds(_ entry: UnsafeMutableRawPointer, hash: UInt64, key: UnsafeRawPointer, _ keyCount: Int) -> Bool {
         entry.load(as: UInt64.self) == hash
             && Int(entry.load(fromByteOffset: 8, as: UInt16.self)) == keyCount
@@ -223,6 +251,7 @@ private struct Table {
                texts: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>)) -> Bool {
         guard keyCount <= keyCapacity, texts.0.count + texts.1.count <= textCapacity,
               hashes.0.count <= Self.hashCapacity, hashes.1.count <= Self.hashCapacity else { return false }
+        generations[slot(of: entry)] &+= 1
         entry.storeBytes(of: hash, as: UInt64.self)
         entry.storeBytes(of: UInt16(keyCount), toByteOffset: 8, as: UInt16.self)
         entry.storeBytes(of: UInt8(hashes.0.count), toByteOffset: 10, as: UInt8.self)

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import HelloFingerprint
 import HelloWire
+import Synchronization
 
 /// The ClientHellos of the shapes seen last, decoded once. Hellos from one TLS stack to one
 /// server differ from each other only where no reader looks: the random, the session id, the
@@ -26,7 +27,14 @@ public final class ClientHelloMemo {
         /// The fingerprint inputs a fresh session takes from this hello, when kept.
         public var inputs: FingerprintInputs
         public var hasInputs: Bool
+        /// Names these inputs (`InputsStamp`): the writer's fingerprint memo finds a session's
+        /// fingerprints by it.
+        public var stamp: InputsStamp
     }
+
+    /// Stamps for the whole process, so that trackers on several threads never give two shapes
+    /// one stamp. Taken once per shape kept, not per hello.
+    private static let lastStamp = Atomic<InputsStamp>(0)
 
     private struct Shape {
         /// The body's length; -1 for an empty entry.
@@ -89,13 +97,14 @@ public final class ClientHelloMemo {
     }
 
     /// Keeps what `hello` (decoded from `body`) came to, for hellos of its shape. `inputs`: the
-    /// fingerprint inputs of a fresh session after reading it, or nil. Whether it was kept.
+    /// fingerprint inputs of a fresh session after reading it, or nil. The stamp of the inputs
+    /// kept, 0 if none were (nor, then, perhaps the shape).
     @discardableResult
     public func remember(
         _ span: borrowing RawSpan, body: Range<Int>, _ hello: ClientHello, offered: OfferedVersions,
         inputs: FingerprintInputs?
-    ) -> Bool {
-        guard body.count <= Self.maximumBytes, let set = set(span, body) else { return false }
+    ) -> InputsStamp {
+        guard body.count <= Self.maximumBytes, let set = set(span, body) else { return 0 }
         var entry = set * Self.ways
         for way in entry + 1 ..< (set + 1) * Self.ways where shapes[way].lastUse < shapes[entry].lastUse { entry = way }
         // The runs between the opaque ones, found before anything of the entry is changed.
@@ -111,18 +120,19 @@ public final class ClientHelloMemo {
             return true
         }
         shapes[entry].length = -1
-        guard plain else { return false }
+        guard plain else { return 0 }
         if from < body.upperBound {
             runs[count] = (Int32(from - body.lowerBound), Int32(body.count))
             count += 1
         }
         span.copyBytes(body, to: bodies + entry * Self.maximumBytes)
+        let stamp = inputs == nil ? 0 : Self.lastStamp.add(1, ordering: .relaxed).newValue
         (decoded + entry).initialize(to: Decoded(
             hello: hello.moved(by: -body.lowerBound), offered: offered,
-            inputs: inputs ?? FingerprintInputs(), hasInputs: inputs != nil))
+            inputs: inputs ?? FingerprintInputs(), hasInputs: inputs != nil, stamp: stamp))
         tally.pointee.uses &+= 1
         shapes[entry] = Shape(length: body.count, comparedCount: count, lastUse: tally.pointee.uses)
-        return true
+        return stamp
     }
 
     /// The set a hello's shape falls in: by its length, its legacy version, its session id's

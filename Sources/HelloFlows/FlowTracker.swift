@@ -520,8 +520,9 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
                 let fresh = record.pointee.fingerprints.inputs.isFresh
                 takeClientHello(hello, shift: 0, offered: hello.offeredVersions(span), span, sslv2: sslv2, known: nil, into: record)
                 if !sslv2 {
-                    clientHellos.remember(span, body: body, hello, offered: record.pointee.offered,
-                                          inputs: configuration.fingerprints && fresh ? record.pointee.fingerprints.inputs : nil)
+                    record.pointee.fingerprints.clientStamp = clientHellos.remember(
+                        span, body: body, hello, offered: record.pointee.offered,
+                        inputs: configuration.fingerprints && fresh ? record.pointee.fingerprints.inputs : nil)
                 }
             } catch {
                 counters.hellosMalformed += 1
@@ -556,6 +557,7 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
             if let known, known.pointee.hasInputs, record.pointee.fingerprints.inputs.isFresh {
                 // A fresh session's inputs come to the same whoever fills them.
                 record.pointee.fingerprints.inputs = known.pointee.inputs
+                record.pointee.fingerprints.clientStamp = known.pointee.stamp
             } else {
                 record.pointee.fingerprints.inputs.readClient(hello.moved(by: shift), in: span)
             }

@@ -134,6 +134,9 @@ public struct SessionFingerprints: Sendable {
     /// The tracker kept the lists but left the hashing to `finishHashes`
     /// (`TrackerConfiguration.deferFingerprintHashes`).
     public var hashesPending = false
+    /// The stamp of the ClientHello side of `inputs` (the tracker's ClientHello memo gave it),
+    /// or 0: equal stamps, equal inputs, so the writer's memo finds them by it.
+    public var clientStamp: InputsStamp = 0
 
     public init() {}
 
@@ -148,13 +151,13 @@ public struct SessionFingerprints: Sendable {
         let hashing = hashesPending
         hashesPending = false
         if hashing && ja3.isEmpty && ja4.isEmpty {
-            if let made = memo.client(inputs) {
+            if let made = memo.client(inputs, stamp: clientStamp) {
                 ja3.assign(made.ja3)
                 ja4.assign(made.ja4)
                 (rendered.ja3String, rendered.ja4Raw) = (made.ja3String, made.ja4Raw)
             }
         } else if !ja3.isEmpty && !ja4.isEmpty {
-            let made = ja3.withBytes { ja3 in ja4.withBytes { ja4 in memo.client(inputs, known: (ja3, ja4)) } }
+            let made = ja3.withBytes { ja3 in ja4.withBytes { ja4 in memo.client(inputs, stamp: clientStamp, known: (ja3, ja4)) } }
             (rendered.ja3String, rendered.ja4Raw) = (made?.ja3String, made?.ja4Raw)
         }
         if hashing && ja3s.isEmpty {

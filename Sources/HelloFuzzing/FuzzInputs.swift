@@ -126,7 +126,7 @@ nonisolated(unsafe) private let shapes = ClientHelloMemo()
 /// opaque byte changed, lying elsewhere, is found, and what was remembered is its own decode.
 private func checkShapes(_ hello: ClientHello, inputs: FingerprintInputs, _ stream: UnsafeRawBufferPointer, body: Range<Int>) {
     let span = stream.bytes
-    let kept = shapes.remember(span, body: body, hello, offered: hello.offeredVersions(span), inputs: inputs)
+    let kept = shapes.remember(span, body: body, hello, offered: hello.offeredVersions(span), inputs: inputs) != 0
     // The same bytes 3 further on, every opaque one inverted.
     let shift = 3
     let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: body.upperBound + shift, alignment: 1)

@@ -154,3 +154,41 @@ import Testing
         #expect(memo.client(cutInputs) == nil)
     }
 }
+
+/// A stamp (`InputsStamp`) names inputs for as long as the process runs, so the memo may answer
+/// a stamped look-up from the entry that answered that stamp before, without the key, as long
+/// as that entry has not been stored into since.
+@Suite struct StampedLookUpTests {
+    @Test("stamped look-ups answer as look-ups by inputs, also once their entries are replaced (2 slots, 6 hellos)")
+    func stampsAnswerAsInputs() throws {
+        let hellos = try FingerprintTextTests.clientHellos.prefix(6).map { _, hex in
+            let message = bytes(hex: hex)
+            let span = message.span.bytes
+            var inputs = FingerprintInputs()
+            inputs.readClient(try ClientHello(decoding: span, body: 4 ..< message.count), in: span)
+            return inputs
+        }
+        #expect(hellos.count == 6)
+        func answer(_ made: FingerprintMemo.Client?) -> [String] {
+            guard let made else { return [] }
+            return [made.ja3, made.ja4, made.ja3String, made.ja4Raw].map { String(decoding: $0, as: UTF8.self) }
+        }
+        let expected = hellos.map { inputs in
+            let fresh = FingerprintMemo()
+            return withExtendedLifetime(fresh) { answer(fresh.client(inputs)) }   // its answers live in it
+        }
+        #expect(expected.allSatisfy { !$0.isEmpty })
+        let memo = FingerprintMemo(slots: 2)
+        var state: UInt64 = 0x5747_4d50
+        var wrong = 0
+        for _ in 0 ..< 3_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            // Runs of one hello (its stamp answers) broken by others (which replace its entry).
+            let index = Int(state >> 61) < 6 ? Int(state >> 61) : 0
+            let made = answer(memo.client(hellos[index], stamp: InputsStamp(index + 1)))
+            if made != expected[index] { wrong += 1 }
+        }
+        #expect(wrong == 0)
+        #expect(memo.hits > 0 && memo.misses > 100)
+    }
+}

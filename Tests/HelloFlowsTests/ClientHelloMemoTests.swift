@@ -190,5 +190,14 @@ struct ClientHelloMemoTests {
         #expect(shared.sink.sessions.map(facts) == alone)
         // Every hello but the first of each shape (and any pushed out by another shape of its set).
         #expect(shared.clientHellos.hits >= 240 - 2 * shapes.count)
+        // Each session's inputs carry the stamp of their shape: one stamp, one set of inputs,
+        // and a stamp for every shape.
+        var inputsByStamp: [InputsStamp: Set<String>] = [:]
+        for session in shared.sink.sessions {
+            inputsByStamp[session.fingerprints.clientStamp, default: []].insert(inputsText(session.fingerprints.inputs))
+        }
+        #expect(inputsByStamp[0] == nil)
+        #expect(inputsByStamp.values.allSatisfy { $0.count == 1 })
+        #expect(inputsByStamp.count >= shapes.count)
     }
 }
