@@ -15,7 +15,7 @@
 # files over 2 MiB) + the flow table at the cap (slots: cap + cap/3 + 1, FlowEntry stride 104 B
 # on x86_64; all touched once the cap is reached; it grows in place, so no second table ever
 # sits beside it) and 2 MiB of slack (the table's last growth backs its pages whole);
-# for KIND=hello also a pending-session slot (SessionRecord stride 1144 B) per flow, at most
+# for KIND=hello also a pending-session slot (SessionRecord stride 1152 B) per flow, at most
 # 65536 (TrackerConfiguration.maximumPendingSessions), and an inventory endpoint (at most
 # 1 KiB, measured; --max-endpoints 262144 plus the eighth reserved for early TLS) per flood
 # client, whatever the flow cap. Whole in-order hellos need no reassembly buffer, so the 64 MiB reassembly pool
@@ -55,7 +55,7 @@ flood_flows = int(sys.argv[8])
 flows = 262_144 if cap == "default" else int(cap)
 budget = baseline * 1024 + 4 * ((2 << 20) + 16 + 262_144) + (flows + flows // 3 + 1) * 104 + (2 << 20)
 if kind == "hello":
-    budget += min(flows, 65_536) * 1144 + min(flood_flows, 262_144 * 9 // 8) * 1024
+    budget += min(flows, 65_536) * 1152 + min(flood_flows, 262_144 * 9 // 8) * 1024
 summary = open(out + ".summary.txt").read()
 evicted = re.search(r"flows_evicted\D+(\d+)", summary)
 counters = json.load(open(out + ".inventory.json"))["counters"]

@@ -136,7 +136,13 @@ public struct SessionFingerprints: Sendable {
     public var hashesPending = false
     /// The stamp of the ClientHello side of `inputs` (the tracker's ClientHello memo gave it),
     /// or 0: equal stamps, equal inputs, so the writer's memo finds them by it.
-    public var clientStamp: InputsStamp = 0
+    public var clientStamp: InputsStamp {
+        get { InputsStamp(stampHalves.high) << 32 | InputsStamp(stampHalves.low) }
+        set { stampHalves = (UInt32(truncatingIfNeeded: newValue >> 32), UInt32(truncatingIfNeeded: newValue)) }
+    }
+    /// In halves: an 8-byte field aligned the fingerprints to 8 and made the session slot 1 160
+    /// bytes, a 19th cache line; with these it is 1 152, 18 lines.
+    private var stampHalves: (high: UInt32, low: UInt32) = (0, 0)
 
     public init() {}
 
