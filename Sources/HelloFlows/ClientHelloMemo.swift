@@ -53,7 +53,8 @@ public final class ClientHelloMemo {
     private let decoded: UnsafeMutablePointer<Decoded>
     /// Each entry's body, as it came.
     private let bodies: UnsafeMutableRawPointer
-    /// Each entry's runs of bytes that count, as offsets into its body.
+    /// Each entry's runs of bytes that count, as offsets into its body; then room for the runs
+    /// of a hello being remembered, until it is known to have a plain shape.
     private let compared: UnsafeMutablePointer<(start: Int32, end: Int32)>
     /// Uses so far (the clock of `Shape.lastUse`) and hellos found. Behind a pointer: as stored
     /// properties of a class, each update was checked for exclusive access at run time.
@@ -69,7 +70,7 @@ public final class ClientHelloMemo {
         shapes.initialize(repeating: Shape(), count: entries)
         decoded = .allocate(capacity: entries)
         bodies = .allocate(byteCount: entries * Self.maximumBytes, alignment: 64)
-        compared = .allocate(capacity: entries * Self.maximumCompared)
+        compared = .allocate(capacity: (entries + 1) * Self.maximumCompared)
         tally = .allocate(capacity: 1)
         tally.initialize(to: (0, 0))
     }
@@ -105,10 +106,9 @@ public final class ClientHelloMemo {
         inputs: FingerprintInputs?
     ) -> InputsStamp {
         guard body.count <= Self.maximumBytes, let set = set(span, body) else { return 0 }
-        var entry = set * Self.ways
-        for way in entry + 1 ..< (set + 1) * Self.ways where shapes[way].lastUse < shapes[entry].lastUse { entry = way }
-        // The runs between the opaque ones, found before anything of the entry is changed.
-        let runs = compared + entry * Self.maximumCompared
+        // The runs between the opaque ones, found aside: a hello without a plain shape must not
+        // push a remembered one out.
+        let runs = compared + sets * Self.ways * Self.maximumCompared
         var count = 0, from = body.lowerBound
         let plain = hello.forEachOpaqueRange(span) { opaque in
             guard count < Self.maximumCompared - 1 else { return false }
@@ -119,12 +119,14 @@ public final class ClientHelloMemo {
             from = opaque.upperBound
             return true
         }
-        shapes[entry].length = -1
         guard plain else { return 0 }
         if from < body.upperBound {
             runs[count] = (Int32(from - body.lowerBound), Int32(body.count))
             count += 1
         }
+        var entry = set * Self.ways
+        for way in entry + 1 ..< (set + 1) * Self.ways where shapes[way].lastUse < shapes[entry].lastUse { entry = way }
+        (compared + entry * Self.maximumCompared).update(from: runs, count: count)
         span.copyBytes(body, to: bodies + entry * Self.maximumBytes)
         let stamp = inputs == nil ? 0 : Self.lastStamp.add(1, ordering: .relaxed).newValue
         (decoded + entry).initialize(to: Decoded(

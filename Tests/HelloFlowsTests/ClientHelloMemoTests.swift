@@ -106,6 +106,36 @@ struct ClientHelloMemoTests {
         #expect(memo.find(padded.span.bytes, body: 4 ..< padded.count) == nil)
     }
 
+    @Test("a hello without a plain shape pushes no remembered one out")
+    func unplainHelloKeepsTheSet() throws {
+        let memo = ClientHelloMemo()
+        // Three hellos of one length and one set: two with a server name each, one whose
+        // server_name list runs past its extension (skipped, counted malformed).
+        func hello(_ serverName: [UInt8]) -> [UInt8] {
+            TLSBuilder.handshake(1, TLSBuilder.clientHelloBody(
+                version: 0x0303, ciphers: [0xc02f, 0xc030, 0x009c], extensions: [(0, serverName), (23, [])]))
+        }
+        let named = { (name: String) in [0, UInt8(name.utf8.count + 3), 0, 0, UInt8(name.utf8.count)] + Array(name.utf8) }
+        let first = hello(named("aa.example")), second = hello(named("ab.example"))
+        var broken = named("ac.example")
+        broken[1] = 200   // the list's length, past the extension
+        let malformed = hello(broken)
+        #expect(first.count == malformed.count)
+        for message in [first, second, malformed] {
+            let span = message.span.bytes
+            let decoded = try ClientHello(decoding: span, body: 4 ..< message.count)
+            let stamp = memo.remember(span, body: 4 ..< message.count, decoded, offered: decoded.offeredVersions(span),
+                                      inputs: FingerprintInputs())
+            #expect((stamp == 0) == (message == malformed))
+        }
+        for message in [first, second] {
+            let found = memo.find(message.span.bytes, body: 4 ..< message.count)
+            #expect(found != nil)
+        }
+        let notKept = memo.find(malformed.span.bytes, body: 4 ..< malformed.count)
+        #expect(notKept == nil)
+    }
+
     @Test("with far more shapes than entries, a hello is found only as itself")
     func manyShapesNoFalseFinds() throws {
         let memo = ClientHelloMemo()
