@@ -579,7 +579,7 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
             prints.hashesPending = true
             return
         }
-        if let made = fingerprintMemo?.client(prints.inputs) {
+        if let made = fingerprintMemo?.client(prints.inputs, stamp: prints.clientStamp) {
             prints.ja3.assign(made.ja3)
             prints.ja4.assign(made.ja4)
             return
