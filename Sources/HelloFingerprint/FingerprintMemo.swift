@@ -86,7 +86,7 @@ public final class FingerprintMemo {
         let keyCount = inputs.writeClientKey(into: keyRoom)
         let (entry, hash, remembered) = find(in: clients, key: keyRoom, keyCount)
         if remembered {
-            if stamp != 0 { byStamp.pointee = (stamp, clients.slot(of: entry), clients.generations[clients.slot(of: entry)]) }
+            note(stamp, answeredBy: entry, at: byStamp)
             return client(in: entry)
         }
         let ja3Text = part(0), ja4Text = part(1)
@@ -108,7 +108,7 @@ public final class FingerprintMemo {
               clients.store(entry, hash: hash, key: keyRoom, keyCount, hashes: hashes, texts: strings) else {
             return Client(ja3: hashes.0, ja4: hashes.1, ja3String: strings.0, ja4Raw: strings.1)
         }
-        if stamp != 0 { byStamp.pointee = (stamp, clients.slot(of: entry), clients.generations[clients.slot(of: entry)]) }
+        note(stamp, answeredBy: entry, at: byStamp)
         return client(in: entry)
     }
 
@@ -133,6 +133,14 @@ public final class FingerprintMemo {
             return Server(ja3s: hashed, ja3sString: string)
         }
         return server(in: entry)
+    }
+
+    /// Remembers that the client `entry`, as it is now, answers `stamp` (none for 0).
+    private func note(_ stamp: InputsStamp, answeredBy entry: UnsafeMutableRawPointer,
+                      at place: UnsafeMutablePointer<(stamp: InputsStamp, slot: Int, generation: UInt64)>) {
+        guard stamp != 0 else { return }
+        let slot = clients.slot(of: entry)
+        place.pointee = (stamp, slot, clients.generations[slot])
     }
 
     /// The entry that holds `key`, or the one it is to replace; its hash; and whether it was

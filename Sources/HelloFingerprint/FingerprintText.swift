@@ -85,6 +85,19 @@ public struct FingerprintInputs: Sendable {
         return UnsafeBufferPointer(start: base + bounds.lowerBound, count: bounds.count)
     }
 
+    /// Whether the ClientHello sides of these inputs and `other` make the same JA3, JA4 and raw
+    /// strings: the same `writeClientKey`, as the fingerprint memo compares them, and the same
+    /// presence and cut. For checks (the fuzz targets), not the packet path: it allocates.
+    public func hasSameClientSide(as other: FingerprintInputs) -> Bool {
+        guard hasClient == other.hasClient, clientCut == other.clientCut else { return false }
+        let keys = UnsafeMutableRawPointer.allocate(byteCount: 2 * Self.clientKeyCapacity, alignment: 8)
+        defer { keys.deallocate() }
+        let count = writeClientKey(into: keys)
+        return count == other.writeClientKey(into: keys + Self.clientKeyCapacity)
+            && UnsafeRawBufferPointer(start: keys, count: count)
+                .elementsEqual(UnsafeRawBufferPointer(start: keys + Self.clientKeyCapacity, count: count))
+    }
+
     /// The most bytes `writeClientKey` and `writeServerKey` write.
     static let clientKeyCapacity = 11 + 2 * clientRoom
     static let serverKeyCapacity = 5 + 2 * List.serverExtensions.capacity

@@ -150,14 +150,7 @@ private func checkShapes(_ hello: ClientHello, inputs: FingerprintInputs, _ stre
     precondition(found.pointee.offered == decoded.offeredVersions(variant))
     var own = FingerprintInputs()
     own.readClient(decoded, in: variant)
-    precondition(found.pointee.hasInputs && sameInputs(found.pointee.inputs, own), "the memo's inputs are not the hello's")
-}
-
-private func sameInputs(_ a: FingerprintInputs, _ b: FingerprintInputs) -> Bool {
-    let lists: [FingerprintInputs.List] = [.ciphers, .extensions, .groups, .signatureAlgorithms, .pointFormats]
-    return lists.allSatisfy { list in a.withCodes(list) { x in b.withCodes(list) { y in x.elementsEqual(y) } } }
-        && a.clientVersion == b.clientVersion && a.ja4Version == b.ja4Version && a.clientCut == b.clientCut
-        && a.alpnCharacters == b.alpnCharacters && a.hasClient == b.hasClient
+    precondition(found.pointee.hasInputs && found.pointee.inputs.hasSameClientSide(as: own), "the memo's inputs are not the hello's")
 }
 
 private func same(_ answer: UnsafeBufferPointer<UInt8>, _ made: UnsafeMutableBufferPointer<UInt8>, _ count: Int) -> Bool {
