@@ -87,6 +87,32 @@ struct OpaqueBytesTests {
         }
     }
 
+    /// `HelloExtensions.readsBody` lists what the decoder's switch reads; a type read there but
+    /// missing here would let the memo take a hello with another body for the same. So for every
+    /// type code the list calls unread, a hello whose only extension is of that type, with a body
+    /// any list reader would take, must decode to nothing read from it: no range, no flag but
+    /// `pre_shared_key`'s presence, nothing malformed.
+    @Test("no extension type the decoder reads is called unread (all 65 536 codes)")
+    func unreadTypesAreUnread() throws {
+        var unread = 0, read: [UInt16] = []
+        for code in 0 ... Int(UInt16.max) where !HelloExtensions.readsBody(of: UInt16(code), isClient: true) {
+            unread += 1
+            // A 2-byte list length and one value, or a 1-byte one: what each reader looks for.
+            for body: [UInt8] in [[0, 2, 0x13, 0x01], [2, 0x03, 0x04]] {
+                let message = syntheticClientHello(version: 0x0303, ciphers: [0xc02f], extensions: [(UInt16(code), body)])
+                let extensions = try ClientHello(decoding: message.span.bytes, body: 4 ..< message.count).extensions
+                let ranges = [extensions.serverName, extensions.supportedVersions, extensions.supportedGroups,
+                              extensions.signatureAlgorithms, extensions.applicationProtocols, extensions.keyShare,
+                              extensions.ecPointFormats]
+                if ranges.contains(where: { $0 != nil }) || extensions.hasRenegotiationInfo || extensions.malformedExtensions != 0 {
+                    read.append(UInt16(code))
+                }
+            }
+        }
+        #expect(unread == 65_536 - 8)
+        #expect(read.isEmpty, "read though called unread: \(read.prefix(10))")
+    }
+
     /// The opaque bytes of a hello are those the memo may take as they come; everything else is
     /// compared. An SSLv2 hello, or one whose extensions did not decode cleanly, has no such shape.
     @Test("hellos without a plain shape name no opaque bytes")
