@@ -17,6 +17,9 @@ public struct SessionJSON {
     /// Runs of members written before, copied for sessions with the same fields (`MemberRuns`).
     private let handshakeRuns = MemberRuns<HandshakeFields>()
     private let outcomeRuns = MemberRuns<OutcomeFields>()
+    /// The members from `role` to `ds_strong_cipher` (`MiddleFields`): most of a line, and
+    /// the same for every session of one client's hello shape to one server.
+    private let middleRuns = MemberRuns<MiddleFields>(room: 2048)
 
     public init(roles: RoleTable, labels: FingerprintLabels = FingerprintLabels()) {
         self.roles = roles
@@ -25,12 +28,42 @@ public struct SessionJSON {
     }
 
     /// `findings`: the session's cipher audit (`CipherAuditMemo`), computed once by the caller
-    /// because the inventory and summary count it too. `rendered`: raw fingerprint strings
+    /// because the inventory and summary count it too; like `rendered`, it must be what the
+    /// session's fields make it (lines are copied from sessions with the same fields). `rendered`: raw fingerprint strings
     /// already written out when the hashes were made (`SessionFingerprints.finishHashes`), copied
     /// instead of written again. The session is `inout` only to be taken by address (a 1.1 KiB
     /// record passed from a pointer's `pointee` was copied for each call); nothing in it changes.
     public func write(_ session: inout SessionRecord, findings: [CipherFinding], rendered: RenderedFingerprints = RenderedFingerprints(),
                       into out: inout JSONBytes) {
+        writeStart(&session, into: &out)
+        let handshake = HandshakeFields(session)
+        let middle = withUnsafePointer(to: &session) { MiddleFields($0, handshake: handshake) }
+        if let middle, middleRuns.copy(middle, hash: middle.hash, into: &out) {
+            finishLine(&session, into: &out)
+            return
+        }
+        let start = out.count
+        writeMiddle(&session, handshake: handshake, findings: findings, rendered: rendered, &out)
+        if let middle { middleRuns.keep(middle, hash: middle.hash, from: out, start: start) }
+        finishLine(&session, into: &out)
+    }
+
+    /// Writes the line if its members from `role` to `ds_strong_cipher` are kept from a session
+    /// with the same fields (`MiddleFields`); false, writing nothing, if not. Takes neither the
+    /// cipher audit nor the fingerprints' hashes and strings: a caller that wants them for
+    /// nothing else need not work them out.
+    public func writeIfKept(_ session: inout SessionRecord, into out: inout JSONBytes) -> Bool {
+        let handshake = HandshakeFields(session)
+        guard let middle = withUnsafePointer(to: &session, { MiddleFields($0, handshake: handshake) }),
+              middleRuns.holds(middle, hash: middle.hash) else { return false }
+        writeStart(&session, into: &out)
+        _ = middleRuns.copy(middle, hash: middle.hash, into: &out)
+        finishLine(&session, into: &out)
+        return true
+    }
+
+    /// The members from `ts` to `encap`: the session's own.
+    private func writeStart(_ session: inout SessionRecord, into out: inout JSONBytes) {
         out.beginObject()
         out.timestamp("ts", nanos: session.firstSeenNanos)
         out.address("client", session.client)
@@ -51,6 +84,11 @@ public struct SessionJSON {
             out.element(); out.quotedStatic(name)
         }
         out.endArray()
+    }
+
+    /// The members from `role` to `ds_strong_cipher`.
+    private func writeMiddle(_ session: inout SessionRecord, handshake: HandshakeFields, findings: [CipherFinding],
+                             rendered: RenderedFingerprints, _ out: inout JSONBytes) {
         // As `roles.roleName` and `roles.endpointRoles` name them.
         let role = 3 * session.roleIndex, listener = role + 1, peer = role + 2
         out.key("role"); out.appendJSON(quotedRoles[role])
@@ -67,13 +105,16 @@ public struct SessionJSON {
         } else {
             out.key("alpn"); session.alpnSelected.withBytes { out.quotedBytes($0) }
         }
-        let handshake = HandshakeFields(session)
         if !handshakeRuns.copy(handshake, hash: handshake.hash, into: &out) {
             let start = out.count
             writeHandshake(&session, &out)
             handshakeRuns.keep(handshake, hash: handshake.hash, from: out, start: start)
         }
         writeFingerprints(&session, findings: findings, rendered: rendered, &out)
+    }
+
+    /// The members from `hello_retry` to `status`, and the line's end.
+    private func finishLine(_ session: inout SessionRecord, into out: inout JSONBytes) {
         let outcome = OutcomeFields(session)
         if !outcomeRuns.copy(outcome, hash: outcome.hash, into: &out) {
             let start = out.count

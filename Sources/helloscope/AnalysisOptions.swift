@@ -236,24 +236,33 @@ final class OutputHub: @unchecked Sendable {
         }
     }
 
-    /// A session, where it lies (a pool slot, which it reads and does not change); `next`, the
-    /// session to be accepted after it, if known, so its inventory look-up can start loading
-    /// now. `rendered`: the raw fingerprint strings `finishHashes` left, for the JSON line to
-    /// copy. The writer, the inventory and the tally take the session `inout`, so by address:
+    /// A session, where it lies (a pool slot, which it reads; only pending fingerprint hashes
+    /// are filled in); `next`, the session to be accepted after it, if known, so its inventory
+    /// look-up can start loading now. `hashing`: where to look up the session's pending hashes
+    /// and raw strings (`SessionFingerprints.finishHashes`), when something wants them; the JSON
+    /// line does only when it is not copied from a session with the same fields
+    /// (`SessionJSON.writeIfKept`), and then neither hashes nor cipher audit are worked out.
+    /// The writer, the inventory and the tally take the session `inout`, so by address:
     /// handed on from a pointer's `pointee` as a value, the 1.1 KiB record was copied for each
     /// of them (two or three copies per session, 4 to 8 % of the output thread on handshakes).
-    func accept(_ session: UnsafeMutablePointer<SessionRecord>, rendered: RenderedFingerprints = RenderedFingerprints(),
+    func accept(_ session: UnsafeMutablePointer<SessionRecord>, hashing memo: FingerprintMemo? = nil,
                 next: UnsafePointer<SessionRecord>? = nil) {
         lock.lock()
         defer { lock.unlock() }
         if keepsEndpoints, let next { inventory.prefetchClient(next.pointee.client) }
         sessions += 1
+        if session.pointee.earlyTLS || session.pointee.verdict == .earlyOnlyRefused { earlyTLSSeen = true }
+        if let json, !keepsEndpoints, alerts == nil, writer.writeIfKept(&session.pointee, into: &line) {
+            // Nothing else reads the session: no hashes, no cipher audit.
+            if line.count >= Self.flushThreshold { flushLocked(json) }
+            return
+        }
+        let rendered = memo.map { session.pointee.fingerprints.finishHashes(memo: $0) } ?? RenderedFingerprints()
         let (findings, names) = cipherAudits.findings(session, roles: roles)
         if let json {
             writer.write(&session.pointee, findings: findings, rendered: rendered, into: &line)
             if line.count >= Self.flushThreshold { flushLocked(json) }
         }
-        if session.pointee.earlyTLS || session.pointee.verdict == .earlyOnlyRefused { earlyTLSSeen = true }
         if keepsEndpoints {
             inventory.add(&session.pointee, findings: names)
             tally.add(&session.pointee, roles: roles, findings: names)

@@ -132,8 +132,7 @@ final class SessionPipeline: @unchecked Sendable {
         sessionsSinceReview += 1
         guard threaded else {
             // The tracker is done with the slot: hash in place.
-            let rendered = session.pointee.fingerprints.finishHashes(memo: writerMemo)
-            hub.accept(session, rendered: rendered)
+            hub.accept(session, hashing: writerMemo)
             return false
         }
         if hashBeforeQueueing { session.pointee.fingerprints.finishHashes(memo: trackerMemo) }
@@ -216,8 +215,7 @@ final class SessionPipeline: @unchecked Sendable {
             for index in 0 ..< batch.count {
                 if index + Self.prefetchDistance < batch.count { SessionRecord.prefetch(batch.records[index + Self.prefetchDistance]) }
                 let session = batch.records[index]
-                let rendered = session.pointee.fingerprints.finishHashes(memo: writerMemo)
-                hub.accept(session, rendered: rendered, next: index + 1 < batch.count ? UnsafePointer(batch.records[index + 1]) : nil)
+                hub.accept(session, hashing: writerMemo, next: index + 1 < batch.count ? UnsafePointer(batch.records[index + 1]) : nil)
                 SessionPool.reset(session)
             }
             condition.lock()

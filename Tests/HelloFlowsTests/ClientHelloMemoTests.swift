@@ -220,11 +220,14 @@ struct ClientHelloMemoTests {
         #expect(shared.sink.sessions.map(facts) == alone)
         // Every hello but the first of each shape (and any pushed out by another shape of its set).
         #expect(shared.clientHellos.hits >= 240 - 2 * shapes.count)
-        // Each session's inputs carry the stamp of their shape: one stamp, one set of inputs,
-        // and a stamp for every shape.
+        // Each session carries the stamp of its hello's shape: one stamp, one of everything read
+        // from the hello (the JSON writer copies a line's middle from a session with the same
+        // stamp, `MiddleFields`), and a stamp for every shape.
         var inputsByStamp: [InputsStamp: Set<String>] = [:]
         for session in shared.sink.sessions {
-            inputsByStamp[session.fingerprints.clientStamp, default: []].insert(inputsText(session.fingerprints.inputs))
+            let read = "\(inputsText(session.fingerprints.inputs)) name=\(session.serverName.string) alpn=\(session.alpnOffered.string)"
+                + " legacy=\(String(describing: session.clientLegacyVersion)) offered=\(String(describing: session.offered))"
+            inputsByStamp[session.fingerprints.clientStamp, default: []].insert(read)
         }
         #expect(inputsByStamp[0] == nil)
         #expect(inputsByStamp.values.allSatisfy { $0.count == 1 })
