@@ -31,18 +31,13 @@ public struct FlowKey: Hashable, Comparable, Sendable {
 /// The secret that places flows in a flow table. The sender picks addresses and ports, so with
 /// a hash anyone can compute, a flood can aim every flow at one slot: each look-up then walks
 /// the whole run (50 000 such flows cost over a billion probes). Keyed at random per table,
-/// the placement cannot be aimed.
-///
-/// NH, the hash under UMAC (RFC 4418): the key's 32-bit words are added to the flow key's, and
-/// the sums multiplied in pairs and added up. For any two flow keys, at most one key in 2³²
-/// makes them collide in all 64 bits, and it costs five multiplications, as the unkeyed mix it
-/// replaced did. A bijective finaliser then spreads every bit into the top ones, which place
-/// the flow (`FlowTable.home`).
+/// the placement cannot be aimed. The hash itself is `FlowHash` (NH), which the frame decoder
+/// also runs, so that it places each segment as it decodes it.
 public struct FlowHashKey: Sendable {
-    private let words: (UInt64, UInt64, UInt64, UInt64, UInt64)
+    public let flowHash: FlowHash
 
     public init<Generator: RandomNumberGenerator>(using generator: inout Generator) {
-        words = (generator.next(), generator.next(), generator.next(), generator.next(), generator.next())
+        flowHash = FlowHash(words: (generator.next(), generator.next(), generator.next(), generator.next(), generator.next()))
     }
 
     /// The same key in every run, for runs that must repeat exactly (a fuzzer's, a test's).
@@ -59,17 +54,7 @@ public struct FlowHashKey: Sendable {
 
     @inline(__always)
     public func hash(_ key: FlowKey) -> UInt64 {
-        @inline(__always) func pair(_ message: UInt64, _ secret: UInt64) -> UInt64 {
-            let first = UInt32(truncatingIfNeeded: message) &+ UInt32(truncatingIfNeeded: secret)
-            let second = UInt32(truncatingIfNeeded: message >> 32) &+ UInt32(truncatingIfNeeded: secret >> 32)
-            return UInt64(first) &* UInt64(second)
-        }
-        let ports = UInt64(key.lowPort) << 32 | UInt64(key.highPort) << 16 | UInt64(key.vlan)
-        var hash = pair(key.lowAddress.high, words.0) &+ pair(key.lowAddress.low, words.1)
-            &+ pair(key.highAddress.high, words.2) &+ pair(key.highAddress.low, words.3) &+ pair(ports, words.4)
-        hash = (hash ^ (hash >> 33)) &* 0xff51_afd7_ed55_8ccd
-        hash = (hash ^ (hash >> 33)) &* 0xc4ce_b9fe_1a85_ec53
-        return hash ^ (hash >> 33)
+        flowHash.hash(lowAddress: key.lowAddress, highAddress: key.highAddress, lowPort: key.lowPort, highPort: key.highPort, vlan: key.vlan)
     }
 
     /// The hash's top 32 bits, all that places a flow (`FlowTable.home`).

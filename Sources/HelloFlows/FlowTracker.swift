@@ -103,6 +103,10 @@ public struct FlowTracker<Sink: PooledSessionSink & ~Copyable>: ~Copyable {
     /// `process(placed:)` (e.g. on a reader thread).
     public var placer: FlowPlacer { FlowPlacer(hashKey: table.hashKey) }
 
+    /// The hash of this tracker's table, for a decoder that places segments as it decodes
+    /// them (`FrameDecoder(linkType:placing:)`): as `placer` places them.
+    public var flowHash: FlowHash { table.hashKey.flowHash }
+
     /// `process` for a frame decoded and placed elsewhere: by this tracker's `placer`.
     public mutating func process(placed: FrameOutcome, frame: borrowing RawSpan, timestampNanos: Int64, wireLength: Int) {
         counters.packets += 1
@@ -880,13 +884,4 @@ public struct FlowPlacer: Sendable {
     }
 }
 
-extension TCPSegment {
-    /// No payload, and no SYN, FIN or RST (an ACK, a window update): nothing about a hello or
-    /// the end of a flow, so the tracker does not look its flow up. A quarter of the handshake
-    /// workload's packets, each a cache miss in a table larger than the caches. It does not
-    /// keep its flow from idling out; the data it acknowledges does.
-    @inline(__always)
-    var isBare: Bool {
-        payload.isEmpty && flags.isDisjoint(with: [.syn, .fin, .rst])
-    }
-}
+

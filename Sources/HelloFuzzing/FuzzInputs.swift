@@ -8,14 +8,37 @@ import HelloWire
 public func fuzzFrame(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
     let links: [LinkType] = [.ethernet, .linuxSLL, .linuxSLL2, .null, .loop, .raw]
-    let decoder = FrameDecoder(linkType: links[Int(data[0]) % links.count])
+    let linkType = links[Int(data[0]) % links.count]
+    let decoder = FrameDecoder(linkType: linkType)
     let frame = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
-    if case .segment(let segment) = decoder.decode(frame.bytes) {
+    let decoded = decoder.decode(frame.bytes)
+    if case .segment(let segment) = decoded {
         // Every range handed out must lie inside the frame.
         precondition(segment.payload.lowerBound >= 0 && segment.payload.upperBound <= frame.count)
     }
+    // A decoder that places flows decodes the same, and places each segment where the flow
+    // table looks its key up.
+    let placing = FrameDecoder(linkType: linkType, placing: fuzzPlacementKey.flowHash)
+    switch (decoded, placing.decode(frame.bytes)) {
+    case (.skipped(let plain), .skipped(let placed)):
+        precondition(plain == placed, "a placing decoder skipped the frame otherwise")
+    case (.segment(let plain), .segment(let placed)):
+        var expected = plain
+        if !plain.isBare { expected.flowPlacement = fuzzPlacementKey.placement(FlowKey.of(plain).key) }
+        precondition(expected.source == placed.source && expected.destination == placed.destination
+                     && expected.sourcePort == placed.sourcePort && expected.destinationPort == placed.destinationPort
+                     && expected.sequence == placed.sequence && expected.payload == placed.payload
+                     && expected.flags == placed.flags && expected.payloadCut == placed.payloadCut
+                     && expected.isIPv6 == placed.isIPv6 && expected.vlans == placed.vlans
+                     && expected.encapsulation == placed.encapsulation && expected.flowPlacement == placed.flowPlacement,
+                     "a placing decoder's segment differs from the plain one placed by its key")
+    default:
+        preconditionFailure("a placing decoder decoded the frame otherwise")
+    }
     return 0
 }
+
+private let fuzzPlacementKey = FlowHashKey(seed: 0x706c_6163_6564)
 
 /// The TLS record scanner and the hello decoders on one direction's stream bytes. The
 /// first byte says whether the stream starts there (SSLv2 headers are only looked for then).

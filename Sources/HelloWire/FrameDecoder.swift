@@ -11,8 +11,18 @@ public struct FrameDecoder: Sendable {
     public static let vxlanPort: UInt16 = 4789
     public static let gtpUserPort: UInt16 = 2152
 
-    public init(linkType: LinkType) {
+    /// Places each segment's flow (`TCPSegment.flowPlacement`, for all but bare ones) as it
+    /// is decoded; nil: no placement.
+    public let flowHash: FlowHash?
+
+    public init(linkType: LinkType, placing flowHash: FlowHash? = nil) {
         self.linkType = linkType
+        self.flowHash = flowHash
+    }
+
+    @inline(__always)
+    private func place(_ segment: inout TCPSegment) {
+        if let flowHash, !segment.isBare { segment.flowPlacement = flowHash.placement(of: segment) }
     }
 
     private enum Layer {
@@ -25,7 +35,10 @@ public struct FrameDecoder: Sendable {
     }
 
     public func decode(_ frame: borrowing RawSpan) -> FrameOutcome {
-        if linkType == .ethernet, let segment = Self.plainEthernetTCP(frame) { return .segment(segment) }
+        if linkType == .ethernet, var segment = Self.plainEthernetTCP(frame) {
+            place(&segment)
+            return .segment(segment)
+        }
         return decodeInLayers(frame)
     }
 
@@ -398,6 +411,7 @@ public struct FrameDecoder: Sendable {
         segment.sequence = frame.loadUInt32(at + 4)
         segment.flags = TCPFlags(rawValue: frame.loadUInt8(at + 13) & 0x1f)
         segment.payload = at + headerLength ..< end
+        place(&segment)
         return .segment(segment)
     }
 }

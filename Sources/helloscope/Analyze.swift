@@ -45,10 +45,9 @@ struct Analyze: ParsableCommand {
         var packets = 0
         for path in files {
             let capture = openCapture(path)
-            let decoder = FrameDecoder(linkType: LinkType(rawValue: capture.linkType))
-            let placer = tracker.placer
             // Frames are decoded and their flows placed on the reader's thread, flows tracked on this one.
-            let end = capture.forEachPacketPipelined(prepare: { placer.place(decoder.decode($0.bytes.bytes)) },
+            let decoder = FrameDecoder(linkType: LinkType(rawValue: capture.linkType), placing: tracker.flowHash)
+            let end = capture.forEachPacketPipelined(prepare: { decoder.decode($0.bytes.bytes) },
                                                      lookahead: { tracker.prefetch(placed: $0) }) { packet, placed in
                 lastTimestamp = max(lastTimestamp, packet.timestampNanos)
                 recorder?.record(packet.bytes, decoder: decoder, timestampNanos: packet.timestampNanos, wireLength: packet.wireLength)

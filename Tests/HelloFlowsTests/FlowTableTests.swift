@@ -1,6 +1,7 @@
 import Testing
 @testable import HelloFlows
 import HelloWire
+import FrameTestSupport
 
 @Suite struct FlowTableTests {
     /// A key the tests know, as an attacker would know an unkeyed hash.
@@ -117,5 +118,56 @@ import HelloWire
         // Each table draws its own key.
         let first = FlowHashKey.random(), second = FlowHashKey.random()
         #expect(aimed.prefix(8).map { first.hash($0) } != aimed.prefix(8).map { second.hash($0) })
+    }
+}
+
+/// The reader places each segment as it decodes it (`FrameDecoder(linkType:placing:)`); the
+/// tracker finds and moves flows by their keys (`FlowHashKey.placement`). A segment placed one
+/// way and looked up the other would miss its flow, or open a second one.
+@Suite struct DecodedPlacementTests {
+    @Test("a decoder placing flows gives every segment but a bare one its key's placement, either way round")
+    func decoderPlacesAsTheTableDoes() {
+        var random = XorShift(seed: 0x91ace)
+        let key = FlowHashKey(seed: 19)
+        let placing = FrameDecoder(linkType: .ethernet, placing: key.flowHash)
+        let plain = FrameDecoder(linkType: .ethernet)
+        func address(_ v6: Bool) -> String {
+            v6 ? "2001:db8:\(random.below(3)):\(String(random.below(65_536), radix: 16))::\(random.below(4) + 1)"
+                : "10.\(random.below(3)).\(random.below(256)).\(random.below(4) + 1)"
+        }
+        let flags: [UInt8] = [TCPFlag.ack, TCPFlag.syn, TCPFlag.syn | TCPFlag.ack, TCPFlag.psh | TCPFlag.ack, TCPFlag.fin | TCPFlag.ack, TCPFlag.rst]
+        var placed = 0, bare = 0
+        for _ in 0 ..< 4_000 {
+            let v6 = random.below(3) == 0
+            let (source, destination) = (address(v6), address(v6))
+            // Ports often equal, so that the order of the endpoints falls to the port, or to nothing.
+            let sourcePort = UInt16(random.below(4) == 0 ? 443 : 1 + random.below(65_535))
+            let destinationPort = UInt16(random.below(2) == 0 ? 443 : 1 + random.below(65_535))
+            let payload: [UInt8] = random.below(2) == 0 ? [] : [0x16, 0x03, 0x01]
+            let tcp = FrameBuilder.tcp(sourcePort, destinationPort, sequence: UInt32(random.below(1 << 30)),
+                                       flags: flags[random.below(flags.count)], payload)
+            let packet = v6 ? FrameBuilder.ipv6(source, destination, nextHeader: 6, tcp)
+                : FrameBuilder.ipv4(source, destination, protocol: 6, tcp)
+            let tags: [(tpid: UInt16, id: UInt16)] = (0 ..< random.below(3)).map { _ in (0x8100, UInt16(1 + random.below(4_000))) }
+            var frame = FrameBuilder.ethernet(v6 ? 0x86dd : 0x0800, packet, tags: tags)
+            // Some inside a VXLAN tunnel: the inner flow is the one placed.
+            if random.below(4) == 0 {
+                frame = FrameBuilder.ethernet(0x0800, FrameBuilder.ipv4("192.0.2.1", "192.0.2.2", protocol: 17,
+                                                                        FrameBuilder.udp(50_000, FrameDecoder.vxlanPort, FrameBuilder.vxlan(vni: 7, frame))))
+            }
+            guard case .segment(let segment) = placing.decode(frame.span.bytes),
+                  case .segment(let unplaced) = plain.decode(frame.span.bytes) else {
+                Issue.record("not decoded as a segment")
+                return
+            }
+            var expected = unplaced
+            if !unplaced.isBare { expected.flowPlacement = key.placement(FlowKey.of(unplaced).key) }
+            #expect(segment.flowPlacement == expected.flowPlacement)
+            if case .segment(let byPlacer) = FlowPlacer(hashKey: key).place(.segment(unplaced)) {
+                #expect(byPlacer.flowPlacement == segment.flowPlacement)
+            }
+            if unplaced.isBare { bare += 1 } else { placed += 1 }
+        }
+        #expect(placed > 2_000 && bare > 200)
     }
 }
