@@ -879,9 +879,7 @@ public struct FlowPlacer: Sendable {
     /// `decoded` with its flow's placement noted in the segment (`TCPSegment.flowPlacement`).
     public func place(_ decoded: FrameOutcome) -> FrameOutcome {
         guard case .segment(var segment) = decoded, !segment.isBare else { return decoded }
-        segment.flowPlacement = hashKey.placement(FlowKey.of(segment).key)
+        segment.flowPlacement = hashKey.flowHash.placement(of: segment)   // as a placing `FrameDecoder` does
         return .segment(segment)
     }
 }
-
-

@@ -218,21 +218,12 @@ public struct JSONBytes: ~Copyable {
         needsComma = true
     }
 
-    /// Bytes that are JSON already, where they lie.
+    /// Bytes that are JSON already (a name quoted and escaped ahead of time), where they lie.
     @inline(__always)
     mutating func appendJSON(_ text: UnsafeBufferPointer<UInt8>) {
         reserve(text.count)
         if let start = text.baseAddress { Self.copyShort(from: start, count: text.count, to: base + count) }
         count &+= text.count
-    }
-
-    /// Bytes that are JSON already (a name quoted and escaped ahead of time).
-    public mutating func appendJSON(_ text: [UInt8]) {
-        reserve(text.count)
-        text.withUnsafeBufferPointer { text in
-            if let start = text.baseAddress { Self.copyShort(from: start, count: text.count, to: base + count) }
-        }
-        count += text.count
     }
 
     @inline(__always)

@@ -28,10 +28,10 @@ public struct SessionJSON {
     }
 
     /// `findings`: the session's cipher audit (`CipherAuditMemo`), computed once by the caller
-    /// because the inventory and summary count it too; like `rendered`, it must be what the
-    /// session's fields make it (lines are copied from sessions with the same fields). `rendered`: raw fingerprint strings
+    /// because the inventory and summary count it too. `rendered`: raw fingerprint strings
     /// already written out when the hashes were made (`SessionFingerprints.finishHashes`), copied
-    /// instead of written again. The session is `inout` only to be taken by address (a 1.1 KiB
+    /// instead of written again. Both must be what the session's fields make them: a line's
+    /// middle is copied from the last session with the same fields (`MiddleFields`). The session is `inout` only to be taken by address (a 1.1 KiB
     /// record passed from a pointer's `pointee` was copied for each call); nothing in it changes.
     public func write(_ session: inout SessionRecord, findings: [CipherFinding], rendered: RenderedFingerprints = RenderedFingerprints(),
                       into out: inout JSONBytes) {
