@@ -1,6 +1,12 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// The packet path's modules let the modules that use them inline and specialise their code,
+// not only their small functions (the default): `FlowTracker` is generic over its sink, and
+// unspecialised it reached `analyze`'s sink through witness tables on every session (callgrind,
+// 20 000 handshakes: the tracking thread −13 % instructions, the run −5.2 %; imix −3.6 %).
+let crossModuleOptimized: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "HelloScope",
     platforms: [.macOS(.v15)],
@@ -26,19 +32,20 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
-        .target(name: "HelloWire"),
+        .target(name: "HelloWire", swiftSettings: crossModuleOptimized),
         // A cache prefetch, which Swift cannot express.
         .target(name: "CPrefetch"),
         // Disk blocks reserved ahead of a file's writes (fallocate), which Swift's Glibc lacks.
         .target(name: "CFileSpace"),
-        .target(name: "HelloFlows", dependencies: ["HelloWire", "HelloFingerprint", "CPrefetch"]),
+        .target(name: "HelloFlows", dependencies: ["HelloWire", "HelloFingerprint", "CPrefetch"], swiftSettings: crossModuleOptimized),
         .target(
             name: "HelloFingerprint",
-            dependencies: ["HelloWire", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["HelloWire", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: crossModuleOptimized
         ),
-        .target(name: "HelloCapture", dependencies: ["CPcap", "CPrefetch"]),
+        .target(name: "HelloCapture", dependencies: ["CPcap", "CPrefetch"], swiftSettings: crossModuleOptimized),
         .target(name: "HelloFuzzing", dependencies: ["HelloWire", "HelloFlows", "HelloFingerprint"]),
-        .target(name: "HelloOutput", dependencies: ["HelloFlows", "HelloWire", "HelloFingerprint"]),
+        .target(name: "HelloOutput", dependencies: ["HelloFlows", "HelloWire", "HelloFingerprint"], swiftSettings: crossModuleOptimized),
         // Syslog alerts (formats, alert policy, UDP/TCP/TLS senders); NIO only here.
         .target(
             name: "HelloSyslog",
