@@ -203,6 +203,27 @@ struct SNIPatternTests {
         #expect(matched > 1_000)
     }
 
+    @Test("a rule's patterns take names in any case as by definition (20 000 seeded rules and names)")
+    func rulesMatchAsTheDefinition() {
+        var random = XorShift(seed: 2_026)
+        let patternAlphabet: [UInt8] = Array("ab.*".utf8)
+        let nameAlphabet: [UInt8] = Array("abAB.".utf8)
+        var matched = 0
+        for _ in 0 ..< 20_000 {
+            let patterns = (0 ... random.below(3)).map { _ in (0 ..< random.below(8)).map { _ in patternAlphabet[random.below(4)] } }
+            let serverName = (0 ..< random.below(10)).map { _ in nameAlphabet[random.below(5)] }
+            let lowered = serverName.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+            let expected = patterns.contains { Self.matchesByDefinition($0, lowered) }
+            let roles = RoleTable(rules: [RoleRule(role: "web", port: 443, sni: patterns.map { String(decoding: $0, as: UTF8.self) },
+                                                    listener: "server", peer: "client")])
+            let match = roles.classify(serverPort: 443, clientPort: 50_000, serverName: name(String(decoding: serverName, as: UTF8.self)))
+            #expect((match.index == 0) == expected,
+                    "\(patterns.map { String(decoding: $0, as: UTF8.self) }) \(String(decoding: serverName, as: UTF8.self))")
+            if expected { matched += 1 }
+        }
+        #expect(matched > 1_000)
+    }
+
     @Test("a 255-byte name against a pattern of many stars is decided (no match, then a match)")
     func hostileNameIsCheap() {
         // By definition this takes C(255, 8) tries, about 10^14, before it fails.
