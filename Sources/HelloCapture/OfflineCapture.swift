@@ -107,6 +107,9 @@ public final class OfflineCapture {
     /// `forEachPacket` with the reading (and `prepare`, e.g. the frame decode) on a second
     /// thread for a classic pcap file; one thread otherwise. `body` sees the same packets
     /// in the same order either way.
+    /// `prepare` stores what it makes of a packet, a `Prepared`, in the line it is given
+    /// (`PreparedLine.store`): the ring's own line, so the value is written where the other
+    /// thread reads it, not returned and copied there.
     /// `lookahead` may see a prepared value some packets before `body` does (see
     /// `PacketRing.drain`).
     /// `Prepared` is at most a cache line without references (`PreparedLine`). Inlined into
@@ -114,11 +117,15 @@ public final class OfflineCapture {
     /// The ring is drained here, inlined with `lookahead` and `body`.
     @inlinable
     public func forEachPacketPipelined<Prepared: Sendable & BitwiseCopyable>(
-        prepare: @escaping @Sendable (CapturedPacket) -> Prepared, lookahead: (Prepared) -> Void = { _ in },
-        _ body: (CapturedPacket, Prepared) -> Void
+        prepare: @escaping @Sendable (CapturedPacket, UnsafeMutablePointer<PreparedLine>) -> Void,
+        lookahead: (Prepared) -> Void = { _ in }, _ body: (CapturedPacket, Prepared) -> Void
     ) -> CaptureEnd {
-        guard let read = startPipelinedRead(prepare: { PreparedLine(prepare($0)) }) else {
-            return forEachPacket { body($0, prepare($0)) }
+        guard let read = startPipelinedRead(prepare: prepare) else {
+            var line = PreparedLine(())
+            return forEachPacket { packet in
+                prepare(packet, &line)
+                body(packet, line.load(as: Prepared.self))
+            }
         }
         read.ring.drain(lookahead: { lookahead($0.load(as: Prepared.self)) }, { body($0, $1.load(as: Prepared.self)) })
         return finish(read)
@@ -127,7 +134,7 @@ public final class OfflineCapture {
     /// A pipelined read of a classic pcap file under way; nil for any other input, or when no
     /// second thread could be made (then the caller reads on its own).
     @usableFromInline
-    func startPipelinedRead(prepare: @escaping @Sendable (CapturedPacket) -> PreparedLine) -> PipelinedRead? {
+    func startPipelinedRead(prepare: @escaping @Sendable (CapturedPacket, UnsafeMutablePointer<PreparedLine>) -> Void) -> PipelinedRead? {
         chunked?.startPipelined(prepare: prepare)
     }
 
