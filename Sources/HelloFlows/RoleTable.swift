@@ -113,11 +113,11 @@ public struct RoleTable: Sendable {
         var lowered = InlineArray<255, UInt8>(repeating: 0)
         let count = serverName.pointee.count
         serverName.pointee.withBytes { name in
-            for offset in 0 ..< name.count { lowered[offset] = NamePattern.lowered(name[offset]) }
+            for offset in 0 ..< name.count { lowered[offset] = asciiLowercased(name[offset]) }
         }
         return withUnsafeBytes(of: &lowered) { raw in
             let name = UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[0 ..< count])
-            return patterns[index].contains { $0.decides(name) == nil && Self.glob($0.bytes, name) }
+            return patterns[index].contains { $0.stars > 1 && Self.glob($0.bytes, name) }
         }
     }
 
@@ -185,11 +185,8 @@ public struct RoleTable: Sendable {
 
         /// `count` bytes of `name` from `at`, lowered, are the pattern's from `patternAt`.
         private func same(_ name: UnsafeBufferPointer<UInt8>, at: Int, as patternAt: Int, count: Int) -> Bool {
-            (0 ..< count).allSatisfy { Self.lowered(name[at + $0]) == bytes[patternAt + $0] }
+            (0 ..< count).allSatisfy { asciiLowercased(name[at + $0]) == bytes[patternAt + $0] }
         }
-
-        @inline(__always)
-        static func lowered(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
     }
 
     /// The role of the TLS server and TLS client endpoints for a match.

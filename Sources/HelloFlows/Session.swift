@@ -98,17 +98,7 @@ public struct ShortBytes<let capacity: Int>: Sendable {
         String(decoding: (0 ..< count).map { storage[$0] }, as: UTF8.self)
     }
 
-    /// Case-insensitive ASCII suffix test, for SNI patterns.
-    public func hasSuffix(_ suffix: [UInt8]) -> Bool {
-        guard suffix.count <= count else { return false }
-        let start = count - suffix.count
-        for index in 0 ..< suffix.count where lowercased(storage[start + index]) != suffix[index] { return false }
-        return true
-    }
-
-    public func lowercased(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
-
-    public var lowercasedBytes: [UInt8] { (0 ..< count).map { lowercased(storage[$0]) } }
+    public var lowercasedBytes: [UInt8] { (0 ..< count).map { asciiLowercased(storage[$0]) } }
 
     /// Copies a string's UTF-8 (a fingerprint), cut at `capacity`; says if it all fit.
     @discardableResult
@@ -121,6 +111,10 @@ public struct ShortBytes<let capacity: Int>: Sendable {
         }
     }
 }
+
+/// `A` to `Z` lowered, every other byte as it is: DNS names compare without case.
+@inline(__always)
+func asciiLowercased(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
 
 /// Fingerprints of a session's hellos (JA3/JA3S per Salesforce, JA4 per FoxIO, BSD-3-Clause):
 /// the hashes, and the lists they were made from, from which the raw strings (`ja3_string`,
