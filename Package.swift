@@ -37,13 +37,15 @@ let package = Package(
         .target(name: "CPrefetch"),
         // Disk blocks reserved ahead of a file's writes (fallocate), which Swift's Glibc lacks.
         .target(name: "CFileSpace"),
+        // Thread names (pthread_setname_np), which Swift's Glibc lacks too.
+        .target(name: "CThreadName"),
         .target(name: "HelloFlows", dependencies: ["HelloWire", "HelloFingerprint", "CPrefetch"], swiftSettings: crossModuleOptimized),
         .target(
             name: "HelloFingerprint",
             dependencies: ["HelloWire", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: crossModuleOptimized
         ),
-        .target(name: "HelloCapture", dependencies: ["CPcap", "CPrefetch"], swiftSettings: crossModuleOptimized),
+        .target(name: "HelloCapture", dependencies: ["CPcap", "CPrefetch", "CThreadName"], swiftSettings: crossModuleOptimized),
         .target(name: "HelloFuzzing", dependencies: ["HelloWire", "HelloFlows", "HelloFingerprint"]),
         .target(name: "HelloOutput", dependencies: ["HelloFlows", "HelloWire", "HelloFingerprint"], swiftSettings: crossModuleOptimized),
         // Syslog alerts (formats, alert policy, UDP/TCP/TLS senders); NIO only here.
@@ -76,6 +78,7 @@ let package = Package(
         .testTarget(name: "HelloFlowsTests", dependencies: ["HelloFlows", "HelloFingerprint", "HelloWire", "FrameTestSupport"]),
         .testTarget(name: "HelloFingerprintTests", dependencies: ["HelloFingerprint", "HelloWire"]),
         .testTarget(name: "HelloOutputTests", dependencies: ["HelloOutput", "HelloWire", "FrameTestSupport"]),
+        .testTarget(name: "HelloCaptureTests", dependencies: ["HelloCapture"]),
         // A throwaway rsyslogd on loopback and strict parsers for what it writes (RFC 5424,
         // RFC 3164, CEF, LEEF, JSON), for the syslog and end-to-end tests. Foundation only.
         .target(name: "SyslogTestSupport", path: "Tests/SyslogTestSupport"),

@@ -121,7 +121,7 @@ final class ChunkedSavefile: @unchecked Sendable {
     /// when no thread could be made.
     func startPipelined(prepare: @escaping @Sendable (CapturedPacket, UnsafeMutablePointer<PreparedLine>) -> Void) -> PipelinedRead? {
         let ring = PacketRing(capacity: 8192)
-        let reader = WorkerThread { [self] in
+        let reader = WorkerThread(name: "reader") { [self] in
             let end = forEachPacket(consumed: ring.progress) { packet in
                 ring.push(packet) { prepare(packet, $0) }
             }

@@ -1,3 +1,4 @@
+import CThreadName
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,16 +9,24 @@ import Darwin
 /// thread. Unlike Foundation's `Thread`, it says when no thread could be made, so the caller
 /// can do the work where it is instead of waiting on a thread that never ran.
 public final class WorkerThread: @unchecked Sendable {
+    private let name: String
     private let work: @Sendable () -> Void
     private var thread = pthread_t()
 
-    public init(_ work: @escaping @Sendable () -> Void) { self.work = work }
+    /// `name` is what `top -H`, `ps -L` and `perf` show for the thread: at most 15 bytes,
+    /// all the kernel keeps.
+    public init(name: String, _ work: @escaping @Sendable () -> Void) {
+        precondition(name.utf8.count <= 15, "the kernel keeps 15 bytes of a thread's name")
+        self.name = name
+        self.work = work
+    }
 
     /// False when no thread could be made; `work` has not run then.
     public func start() -> Bool {
         let context = Unmanaged.passRetained(self).toOpaque()
         let status = pthread_create(&thread, nil, { context in
             let worker = Unmanaged<WorkerThread>.fromOpaque(context!).takeRetainedValue()
+            _ = hs_name_this_thread(worker.name)
             worker.work()
             return nil
         }, context)

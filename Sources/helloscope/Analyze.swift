@@ -24,7 +24,7 @@ struct Analyze: ParsableCommand {
     func run() throws {
         // The cipher audit's table, on the other core while this one starts tracking (if no
         // thread can be made, the first audit reads it as before).
-        let registryReader = WorkerThread { CipherTraits.loadRegistry() }
+        let registryReader = WorkerThread(name: "cipher-registry") { CipherTraits.loadRegistry() }
         if registryReader.start() { registryReader.detach() }
         var configuration = options.trackerConfiguration()
         configuration.deferFingerprintHashes = true   // hashed where the session is written (SessionPipeline)

@@ -30,7 +30,7 @@ final class PageBackingThread: PagesAhead, @unchecked Sendable {
         case .unavailable:
             return
         case .idle:
-            let thread = WorkerThread { [self] in serve() }
+            let thread = WorkerThread(name: "page-backing") { [self] in serve() }
             guard thread.start() else { state = .unavailable; return }
             thread.detach()   // it waits for requests until the process ends
             state = .running

@@ -110,7 +110,7 @@ final class SessionPipeline: @unchecked Sendable {
     }
 
     private func startOutputThread() -> Bool {
-        let thread = WorkerThread { [self] in consume() }
+        let thread = WorkerThread(name: "output") { [self] in consume() }
         guard thread.start() else { return false }
         thread.detach()   // `finish` waits for the drain, not for the thread
         return true
