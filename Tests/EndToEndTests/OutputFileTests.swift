@@ -24,6 +24,20 @@ import Testing
         #expect(allocated <= Int(status.st_size) + 64 * 1024, "\(allocated) bytes allocated for \(status.st_size)")
     }
 
+    /// A file of many megabytes holds exactly the lines standard output gets, in order.
+    @Test func aJSONFileOfManyMegabytesHoldsTheLinesInOrder() throws {
+        let workload = try SyntheticSessions(early: 1_500, modern: 1_500)
+        defer { try? FileManager.default.removeItem(at: workload.capture) }
+        let file = Helloscope.temporaryFile("megabytes.jsonl")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let toFile = try Helloscope.run(["analyze", "--quiet", "--json", file.path, workload.capture.path])
+        #expect(toFile.status == 0, "stderr: \(toFile.stderr)")
+        let toStandardOutput = try Helloscope.run(["analyze", "--quiet", "--json", "-", workload.capture.path])
+        let written = try Data(contentsOf: file)
+        #expect(written.count > 3 << 20, "\(written.count) bytes")
+        #expect(written == Data(toStandardOutput.stdout.utf8))
+    }
+
     /// A file system too small for the step set aside (a 64 KiB tmpfs): the lines are written
     /// as they were before, the write that fails is reported, and what fitted is in the file.
     @Test func aDiskTooFullToSetBlocksAsideStillTakesLinesAndReportsTheFailure() throws {
