@@ -2,7 +2,7 @@
 # Each thread of `helloscope analyze --quiet --json` on one workload, as bench.sh runs it (last
 # output removed, `sync`, a pause first): its CPU time, when it ran, and how long it waited on
 # the others (scripts/bench/thread-times.c, preloaded). The tracking thread is `helloscope`,
-# then `reader`, `output` and `page-backing`. Which stage holds the run up shows in who waits:
+# then `reader`, `output`, `page-backing` and `cipher-registry`. Which stage holds the run up shows in who waits:
 # the tracker in `usleep`/`sched_yield` waited for the reader (the ring ran empty); the reader
 # there waited for the tracker (the ring was full); the tracker on a condition waited for the
 # output thread (every batch full).
@@ -24,10 +24,11 @@ trap 'rm -rf "$output"' EXIT
 cat "$file" > /dev/null   # in the page cache, as for the bare loop
 for run in $(seq "$RUNS"); do
     rm -f "$output/lines.jsonl"; sync; sleep 3
-    start=$(date +%s.%N)
+    start=$(date +%s%N)
     LD_PRELOAD=$PWD/bench-data/thread-times.so "$binary" analyze --quiet --json "$output/lines.jsonl" "$file" 2>"$output/threads" \
         || { echo "threads.sh: $binary failed:" >&2; cat "$output/threads" >&2; exit 1; }
-    end=$(date +%s.%N)
-    printf 'run %d: %.3f s wall\n' "$run" "$(echo "$end - $start" | bc)"
+    end=$(date +%s%N)
+    elapsed=$(( (end - start) / 1000000 ))   # milliseconds, in the shell: no bc needed
+    printf 'run %d: %d.%03d s wall\n' "$run" $((elapsed / 1000)) $((elapsed % 1000))
     grep '^thread-times' "$output/threads" | sed 's/^thread-times /  /'
 done
