@@ -261,28 +261,81 @@ public struct Inventory: Sendable {
     /// True when the endpoint needs action.
     public func needsAction(_ entry: Entry) -> Bool { entry.blamed > 0 }
 
+    /// `needsAction` of the entry at `entry`, read where it lies.
+    public func needsAction(_ entry: UnsafePointer<Entry>) -> Bool { entry.pointee.blamed > 0 }
+
     /// A sentence a person can act on.
     public func verdict(for key: Key, _ entry: Entry) -> String {
-        let threshold = policy.minimumVersion.name
-        if key.side == .client {
-            if entry.blamed > 0 {
-                let highest = entry.offeredMaximum.keys.map { TLSVersion($0) }.min().map(\.name) ?? "an early version"
-                var sentence = "offers at most \(highest) as a client: upgrade"
-                if entry.refusedEarlyOnly > 0 {
-                    sentence += " (refused \(entry.refusedEarlyOnly) times by servers requiring \(threshold)+)"
+        var sentence = ""
+        withUnsafePointer(to: entry) { entry in
+            forEachVerdictPiece(for: key, entry) { piece in
+                switch piece {
+                case .text(let text): sentence += text.description
+                case .version(let version): sentence += version.name
+                case .count(let count): sentence += String(count)
                 }
-                return sentence
             }
-            if entry.earlyTLSSessions > 0 { return "offers \(threshold)+ but servers chose early TLS: see the servers" }
-            return "ok: negotiates \(threshold) or later"
         }
-        if entry.blamed > 0 {
-            let lowest = entry.lowestNegotiated?.name ?? "early TLS"
-            return "chose \(lowest) although clients offered \(threshold)+: fix the server's settings"
+        return sentence
+    }
+
+    /// A piece of `verdict(for:_:)`'s sentence.
+    public enum VerdictPiece {
+        case text(StaticString)
+        case version(TLSVersion)
+        case count(Int)
+    }
+
+    /// `verdict(for:_:)`'s sentence, piece by piece: the inventory's JSON writes it without
+    /// building a `String` per endpoint (that was a fifth of the writer's instructions).
+    public func forEachVerdictPiece(for key: Key, _ entry: UnsafePointer<Entry>, _ body: (VerdictPiece) -> Void) {
+        let threshold = policy.minimumVersion
+        if key.side == .client {
+            if entry.pointee.blamed > 0 {
+                body(.text("offers at most "))
+                if let highest = Self.lowest(of: entry.pointee.offeredMaximum) { body(.version(highest)) } else { body(.text("an early version")) }
+                body(.text(" as a client: upgrade"))
+                if entry.pointee.refusedEarlyOnly > 0 {
+                    body(.text(" (refused "))
+                    body(.count(entry.pointee.refusedEarlyOnly))
+                    body(.text(" times by servers requiring "))
+                    body(.version(threshold))
+                    body(.text("+)"))
+                }
+                return
+            }
+            if entry.pointee.earlyTLSSessions > 0 {
+                body(.text("offers "))
+                body(.version(threshold))
+                body(.text("+ but servers chose early TLS: see the servers"))
+                return
+            }
+        } else {
+            if entry.pointee.blamed > 0 {
+                body(.text("chose "))
+                if let lowest = entry.pointee.lowestNegotiated { body(.version(lowest)) } else { body(.text("early TLS")) }
+                body(.text(" although clients offered "))
+                body(.version(threshold))
+                body(.text("+: fix the server's settings"))
+                return
+            }
+            if entry.pointee.earlyTLSSessions > 0 { return body(.text("negotiates early TLS only because clients offer nothing newer: upgrade the clients")) }
+            if entry.pointee.negotiated.isEmpty { return body(.text("no negotiated session seen")) }
         }
-        if entry.earlyTLSSessions > 0 { return "negotiates early TLS only because clients offer nothing newer: upgrade the clients" }
-        if entry.negotiated.isEmpty { return "no negotiated session seen" }
-        return "ok: negotiates \(threshold) or later"
+        body(.text("ok: negotiates "))
+        body(.version(threshold))
+        body(.text(" or later"))
+    }
+
+    /// The lowest of the versions counted, the first of equals as they iterate; without the
+    /// array `keys` makes.
+    private static func lowest(of versions: SmallCounts<UInt16>) -> TLSVersion? {
+        var lowest: TLSVersion?
+        versions.forEachKey { code in
+            let version = TLSVersion(code)
+            if lowest.map({ version < $0 }) ?? true { lowest = version }
+        }
+        return lowest
     }
 }
 

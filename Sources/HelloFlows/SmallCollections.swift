@@ -75,6 +75,14 @@ public struct SmallCounts<Key: Hashable & Sendable>: Sendable, Sequence {
         ((first.map { [(key: $0, value: firstCount)] } ?? []) + rest.map { (key: $0.key, value: $0.value) }).makeIterator()
     }
 
+    /// Calls `body` with each key, in the order iterating gives them (the first, then the rest).
+    @inlinable
+    public func forEachKey(_ body: (Key) throws -> Void) rethrows {
+        guard let first else { return }
+        try body(first)
+        for key in rest.keys { try body(key) }
+    }
+
     /// Calls `body` with each key and its count, keys in the order `areInIncreasingOrder`
     /// gives; one key goes to `body` as it is (see `SmallSet.forEachSorted`).
     @inlinable

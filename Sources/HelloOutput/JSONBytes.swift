@@ -283,13 +283,19 @@ public struct JSONBytes: ~Copyable {
     public mutating func quotedHex(_ value: UInt16) {
         reserve(8)
         put(UInt8(ascii: "\""))
+        putHexCode(value)
+        put(UInt8(ascii: "\""))
+    }
+
+    /// `0x` and four hex digits. Room: six bytes.
+    @inline(__always)
+    private mutating func putHexCode(_ value: UInt16) {
         put(UInt8(ascii: "0"))
         put(UInt8(ascii: "x"))
         put(Self.hexDigit(UInt8(truncatingIfNeeded: value >> 12)))
         put(Self.hexDigit(UInt8(truncatingIfNeeded: value >> 8) & 0xf))
         put(Self.hexDigit(UInt8(truncatingIfNeeded: value >> 4) & 0xf))
         put(Self.hexDigit(UInt8(truncatingIfNeeded: value) & 0xf))
-        put(UInt8(ascii: "\""))
     }
 
     @inline(__always)
@@ -318,18 +324,46 @@ public struct JSONBytes: ~Copyable {
             count &+= 9
             return
         }
+        openString()
+        versionName(value)
+        closeString()
+    }
+
+    /// A version's name (`TLSVersion.name`) as bytes, inside a string opened with `openString`.
+    public mutating func versionName(_ value: TLSVersion) {
         switch value.nameParts {
         case .fixed(let name):
-            quotedStatic(name)
+            appendStatic(name)
         case .numbered(let prefix, let number):
-            reserve(Self.length(prefix) + Self.maximumDecimalDigits + 3)
-            put(UInt8(ascii: "\""))
+            reserve(Self.length(prefix) + Self.maximumDecimalDigits + 1)
             put(prefix)
             if number < 0 { put(UInt8(ascii: "-")); putDecimal(-number) } else { putDecimal(number) }
-            put(UInt8(ascii: "\""))
         case .hex(let code):
-            quotedHex(code)
+            reserve(6)
+            putHexCode(code)
         }
+    }
+
+    /// A version's name as an object's key (the inventory's counts per version).
+    public mutating func versionKey(_ value: TLSVersion) {
+        reserve(1)
+        putComma()
+        quotedVersion(value)
+        reserve(1)
+        put(UInt8(ascii: ":"))
+        needsComma = true
+    }
+
+    /// Opens a string whose content the caller writes in pieces that need no escape
+    /// (`appendStatic`, `versionName`, `number`); `closeString` ends it.
+    public mutating func openString() {
+        reserve(1)
+        put(UInt8(ascii: "\""))
+    }
+
+    public mutating func closeString() {
+        reserve(1)
+        put(UInt8(ascii: "\""))
     }
 
     /// Whether a byte goes into a JSON string as `\"`, `\\` or `\u00XX` rather than as itself.

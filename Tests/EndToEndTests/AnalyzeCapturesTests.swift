@@ -106,6 +106,45 @@ import Testing
         #expect(counters["sessions"] == 3)
     }
 
+    /// Each kind of verdict, word for word, from captures of real stacks: the inventory's JSON
+    /// writes the sentence in pieces and the summary builds it as a string, and both must say
+    /// the same to the person who acts on it.
+    @Test func inventoryVerdictsSayWhatToDo() throws {
+        let output = Helloscope.temporaryFile("verdict-inventory.json")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let result = try Helloscope.run(["analyze", "--inventory", output.path,
+                                         Helloscope.captures.appendingPathComponent("refused-early-only.pcap").path,
+                                         Helloscope.captures.appendingPathComponent("server-pinned-tls10.pcap").path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let document = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])
+        let endpoints = try #require(document["endpoints"] as? [[String: Any]])
+        let verdicts = Set(endpoints.compactMap { $0["verdict"] as? String })
+        #expect(verdicts == [
+            "offers at most TLSv1.0 as a client: upgrade (refused 1 times by servers requiring TLSv1.2+)",
+            "no negotiated session seen",
+            "chose TLSv1.0 although clients offered TLSv1.2+: fix the server's settings",
+            "offers TLSv1.2+ but servers chose early TLS: see the servers",
+        ])
+        // The summary lists the endpoints to act on, each with its verdict.
+        for endpoint in endpoints where endpoint["needs_action"] as? Bool == true {
+            let line = "\(endpoint["address"] as? String ?? "") [\(endpoint["role"] as? String ?? ""), \(endpoint["side"] as? String ?? "")] \(endpoint["verdict"] as? String ?? "");"
+            #expect(result.stdout.contains(line), "summary without: \(line)")
+        }
+        // The threshold in the sentences is --min-version's.
+        let strict = try Helloscope.run(["analyze", "--quiet", "--min-version", "TLSv1.3", "--inventory", "-"]
+            + ["refused-early-only.pcap", "server-pinned-tls10.pcap", "dsaas-443.pcapng"].map { Helloscope.captures.appendingPathComponent($0).path })
+        let strictDocument = try #require(JSONSerialization.jsonObject(with: Data(strict.stdout.utf8)) as? [String: Any])
+        let strictVerdicts = try #require(strictDocument["endpoints"] as? [[String: Any]]).compactMap { $0["verdict"] as? String }
+        #expect(Set(strictVerdicts) == [
+            "offers at most TLSv1.0 as a client: upgrade (refused 1 times by servers requiring TLSv1.3+)",
+            "no negotiated session seen",
+            "chose TLSv1.0 although clients offered TLSv1.3+: fix the server's settings",
+            "offers TLSv1.3+ but servers chose early TLS: see the servers",
+            "negotiates early TLS only because clients offer nothing newer: upgrade the clients",
+            "ok: negotiates TLSv1.3 or later",
+        ])
+    }
+
     /// The inventory's documented order: endpoints that need action first, then by address
     /// (numerically, IPv4 as its mapped IPv6 form), role and side; within each endpoint its
     /// services, ports and peers in increasing order, its fingerprints by sessions, most first.
