@@ -197,6 +197,12 @@ public struct JSONBytes: ~Copyable {
         needsComma = true
     }
 
+    /// Goes on with a list (or object) that other bytes began: the next member takes a comma.
+    /// For a document written in parts, each part in a buffer of its own.
+    public mutating func continueList() {
+        needsComma = true
+    }
+
     /// Starts an array element (comma handling only).
     public mutating func element() {
         reserve(1)

@@ -65,40 +65,81 @@ public struct VersionTally: Sendable {
 /// make hundreds of MiB of JSON, which should not sit in memory at once); `emit` takes the
 /// bytes and empties the buffer.
 public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, inputs: [String], emit: (inout JSONBytes) -> Void) {
-    let piece = 1 << 16
-    var out = JSONBytes(capacity: piece + (1 << 12))
-    out.beginObject()
-    out.key("generated_by"); out.quotedStatic("helloscope")
-    out.key("min_version"); out.quotedVersion(inventory.policy.minimumVersion)
-    out.beginArray("inputs")
-    for input in inputs { out.element(); quote(input, &out) }
-    out.endArray()
-    let keys = inventory.keys
-    let sorted = endpointOrder(inventory)
-    // Entries are read where they lie: a copy of one (`entries[index]`) retained and released
-    // its half-dozen collections, a ninth of the writer's instructions.
-    inventory.entries.withUnsafeBufferPointer { entries in
-        out.int("endpoints_to_upgrade", entries.indices.count { inventory.needsAction(entries.baseAddress! + $0) })
+    let document = InventoryDocument(inventory, counters: counters, inputs: inputs)
+    var out = JSONBytes(capacity: InventoryDocument.piece + (1 << 12))
+    document.writeHead(into: &out)
+    document.writeEndpoints(0 ..< document.endpointCount, into: &out, emit: emit)
+    document.writeTail(into: &out)
+    emit(&out)
+}
+
+/// The inventory document (`writeInventoryJSON`) in parts that can be written apart: the head,
+/// the endpoints in runs of the document's order (`analyze` writes them on two threads, a run
+/// each at a time), and the tail. Each part in a buffer of its own, put one after the other,
+/// makes the same bytes as `writeInventoryJSON`.
+public struct InventoryDocument: Sendable {
+    public let inventory: Inventory
+    private let counters: Counters
+    private let inputs: [String]
+    /// Positions in `inventory`'s entries, in the document's order (`endpointOrder`).
+    private let order: [Int]
+    public var endpointCount: Int { order.count }
+    /// The size of the pieces `writeEndpoints` hands to `emit`.
+    public static let piece = 1 << 16
+
+    public init(_ inventory: Inventory, counters: Counters, inputs: [String]) {
+        self.inventory = inventory
+        self.counters = counters
+        self.inputs = inputs
+        order = endpointOrder(inventory)
+    }
+
+    /// Everything before the first endpoint.
+    public func writeHead(into out: inout JSONBytes) {
+        out.beginObject()
+        out.key("generated_by"); out.quotedStatic("helloscope")
+        out.key("min_version"); out.quotedVersion(inventory.policy.minimumVersion)
+        out.beginArray("inputs")
+        for input in inputs { out.element(); quote(input, &out) }
+        out.endArray()
+        out.int("endpoints_to_upgrade", inventory.entries.withUnsafeBufferPointer { entries in
+            entries.indices.count { inventory.needsAction(entries.baseAddress! + $0) }
+        })
         out.int("endpoints_dropped", inventory.endpointsDropped)
         out.int("early_tls_endpoints_dropped", inventory.earlyTLSEndpointsDropped)
         out.int("max_endpoints", inventory.maximumEndpoints)
         out.beginArray("endpoints")
-        for index in sorted {
-            if out.count >= piece { emit(&out) }
-            writeEndpoint(keys[index], entries.baseAddress! + index, of: inventory, into: &out)
+    }
+
+    /// The endpoints at `range` of the document's order; in a buffer of its own, one that does
+    /// not start the list begins with its comma. Hands `out` to `emit` whenever it holds a
+    /// `piece`.
+    public func writeEndpoints(_ range: Range<Int>, into out: inout JSONBytes, emit: (inout JSONBytes) -> Void = { _ in }) {
+        if range.lowerBound > 0 { out.continueList() }
+        let keys = inventory.keys
+        // Entries are read where they lie: a copy of one (`entries[index]`) retained and
+        // released its half-dozen collections, a ninth of the writer's instructions.
+        inventory.entries.withUnsafeBufferPointer { entries in
+            for index in order[range] {
+                if out.count >= Self.piece { emit(&out) }
+                writeEndpoint(keys[index], entries.baseAddress! + index, of: inventory, into: &out)
+            }
         }
     }
-    out.endArray()
-    out.key("counters")
-    out.beginObject()
-    for (name, value) in counters.named {
-        out.key(dynamic: name)
-        out.number(value)
+
+    /// Everything after the last endpoint.
+    public func writeTail(into out: inout JSONBytes) {
+        out.endArray()
+        out.key("counters")
+        out.beginObject()
+        for (name, value) in counters.named {
+            out.key(dynamic: name)
+            out.number(value)
+        }
+        out.endObject()
+        out.endObject()
+        out.byte(UInt8(ascii: "\n"))
     }
-    out.endObject()
-    out.endObject()
-    out.byte(UInt8(ascii: "\n"))
-    emit(&out)
 }
 
 /// One endpoint of the inventory document. `out` comes in as a parameter, not captured from

@@ -345,10 +345,7 @@ final class OutputHub: @unchecked Sendable {
         if let path = options.inventory {
             do {
                 let file = try OutputFile(path: path)
-                writeInventoryJSON(inventory, counters: counters, inputs: inputs) { piece in
-                    piece.withBytes { file.write($0) }
-                    piece.removeAll()
-                }
+                writeInventory(InventoryDocument(inventory, counters: counters, inputs: inputs), to: file)
                 file.close()
                 if let failure = file.failure { fail("\(path): write failed: \(failure)", status: ExitStatus.outputFailed) }
             } catch {

@@ -239,10 +239,12 @@ struct SyntheticSessions {
     var capture: URL
     var earlyPorts: [Int] = []
 
-    init(early: Int, modern: Int) throws {
+    /// `distinctClients`: each session from a client address of its own (10.214.x.y), not all
+    /// from one.
+    init(early: Int, modern: Int, distinctClients: Bool = false) throws {
         let tls10 = try RealHellos.from("server-pinned-tls10.pcap")
         let tls12 = try RealHellos.from("ds-agent-4118.pcap", session: 2)
-        let client: [UInt8] = [10, 213, 99, 2], server: [UInt8] = [10, 213, 99, 1]
+        let server: [UInt8] = [10, 213, 99, 1]
         var writer = PcapWriter()
         var made = (early: 0, modern: 0)
         var port: UInt16 = 40_000
@@ -250,6 +252,8 @@ struct SyntheticSessions {
             let isModern = made.modern < modern && (made.early >= early || (made.early + made.modern) % 4 == 3)
             let hellos = isModern ? tls12 : tls10
             port += 1
+            let number = made.early + made.modern + 1
+            let client: [UInt8] = distinctClients ? [10, 214, UInt8(number >> 8), UInt8(number & 0xff)] : [10, 213, 99, 2]
             writer.append(TCPFrame.build(from: client, port, to: server, 4118, sequence: 100, flags: TCPFrame.syn))
             writer.append(TCPFrame.build(from: server, 4118, to: client, port, sequence: 500, flags: 0x12))
             writer.append(TCPFrame.build(from: client, port, to: server, 4118, sequence: 101, flags: TCPFrame.ack))

@@ -38,6 +38,32 @@ import Testing
         #expect(written == Data(toStandardOutput.stdout.utf8))
     }
 
+    /// An inventory of thousands of endpoints is written in runs, every other one by a second
+    /// thread: the document must hold every endpoint once, in its documented order (those that
+    /// need action first, then by address), as valid JSON.
+    @Test func anInventoryOfThousandsOfEndpointsHoldsEachOnceInOrder() throws {
+        let workload = try SyntheticSessions(early: 1_700, modern: 1_700, distinctClients: true)
+        defer { try? FileManager.default.removeItem(at: workload.capture) }
+        let file = Helloscope.temporaryFile("many-endpoints.json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try Helloscope.run(["analyze", "--quiet", "--inventory", file.path, "--json", "-", workload.capture.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let document = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        let endpoints = try #require(document["endpoints"] as? [[String: Any]])
+        let clients = endpoints.filter { $0["side"] as? String == "client" }.compactMap { $0["address"] as? String }
+        let lines = try Helloscope.jsonLines(result.stdout)
+        #expect(lines.count == 3_400)
+        #expect(clients.count == 3_400 && Set(clients) == Set(lines.compactMap { $0["client"] as? String }))
+        #expect(endpoints.count == 3_401)
+        #expect(document["endpoints_to_upgrade"] as? Int == endpoints.filter { $0["needs_action"] as? Bool == true }.count)
+        func place(_ endpoint: [String: Any]) -> (Int, UInt32) {
+            let octets = (endpoint["address"] as? String ?? "").split(separator: ".").compactMap { UInt32($0) }
+            return (endpoint["needs_action"] as? Bool == true ? 0 : 1, octets.reduce(0) { $0 << 8 | $1 })
+        }
+        let places = endpoints.map(place)
+        #expect(zip(places, places.dropFirst()).allSatisfy { $0 < $1 }, "endpoints out of their documented order")
+    }
+
     /// A file system too small for the step set aside (a 64 KiB tmpfs): the lines are written
     /// as they were before, the write that fails is reported, and what fitted is in the file.
     @Test func aDiskTooFullToSetBlocksAsideStillTakesLinesAndReportsTheFailure() throws {

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+import HelloFlows
+import HelloOutput
+import HelloWire
+
+/// `analyze` writes the inventory's endpoints in runs, each in a buffer of its own on one of two
+/// threads. Put one after the other, the parts must be the document written in one piece.
+@Suite struct InventoryDocumentTests {
+    @Test("the document's parts, each in its own buffer, make the document written whole")
+    func partsMakeTheWholeDocument() throws {
+        var inventory = Inventory(roles: RoleTable(), policy: EarlyTLSPolicy())
+        // Thousands of distinct clients of mixed fields (MemberRunsTests' seeded mix), some
+        // clients twice, so that runs start and end among endpoints of every kind.
+        for var session in MemberRunsTests().sessions(6_000) {
+            session.client = IPAddress(ipv4: 0x0a00_0001 + UInt32(session.firstSeenNanos / 1_000 % 4_000))
+            inventory.add(&session, findings: session.earlyTLS ? ["deep_security_not_strong"] : [])
+        }
+        let inputs = ["a.pcap", "b \"quoted\".pcap"]
+        var whole: [UInt8] = []
+        writeInventoryJSON(inventory, counters: Counters(), inputs: inputs) { piece in
+            whole += piece.array
+            piece.removeAll()
+        }
+        let document = InventoryDocument(inventory, counters: Counters(), inputs: inputs)
+        #expect(document.endpointCount > 4_000)
+        for runLength in [1, 7, 1_024, document.endpointCount - 1, document.endpointCount] {
+            var parts: [UInt8] = []
+            var head = JSONBytes()
+            document.writeHead(into: &head)
+            parts += head.array
+            for start in stride(from: 0, to: document.endpointCount, by: runLength) {
+                var run = JSONBytes()
+                document.writeEndpoints(start ..< min(start + runLength, document.endpointCount), into: &run)
+                parts += run.array
+            }
+            var tail = JSONBytes()
+            document.writeTail(into: &tail)
+            parts += tail.array
+            let differsAt = zip(parts, whole).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                ?? (parts.count == whole.count ? nil : min(parts.count, whole.count))
+            #expect(differsAt == nil, "runs of \(runLength): the parts differ from the whole from byte \(differsAt ?? 0)")
+        }
+        let parsed = try #require(JSONSerialization.jsonObject(with: Data(whole)) as? [String: Any])
+        #expect((parsed["endpoints"] as? [Any])?.count == document.endpointCount)
+    }
+}
