@@ -78,7 +78,7 @@ public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, input
 /// each at a time), and the tail. Each part in a buffer of its own, put one after the other,
 /// makes the same bytes as `writeInventoryJSON`.
 public struct InventoryDocument: Sendable {
-    public let inventory: Inventory
+    private let inventory: Inventory
     private let counters: Counters
     private let inputs: [String]
     /// Positions in `inventory`'s entries, in the document's order (`endpointOrder`).
