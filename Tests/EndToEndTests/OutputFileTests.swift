@@ -64,6 +64,24 @@ import Testing
         #expect(zip(places, places.dropFirst()).allSatisfy { $0 < $1 }, "endpoints out of their documented order")
     }
 
+    /// An inventory of thousands of endpoints on a disk that fills up: the run says which file
+    /// failed and why, exits 74, and does not wait forever on the thread making the later runs.
+    @Test func anInventoryOnAFullDiskFailsClearly() throws {
+        guard LiveCaptureTests.canRun else { return }
+        let workload = try SyntheticSessions(early: 1_700, modern: 1_700, distinctClients: true)
+        defer { try? FileManager.default.removeItem(at: workload.capture) }
+        try EvidenceTests.withSmallFileSystem("inventory-full") { mountPoint in
+            let inventory = mountPoint.appendingPathComponent("endpoints.json")
+            let result = try Helloscope.run(["analyze", "--quiet", "--inventory", inventory.path, workload.capture.path])
+            #expect(result.status == 74)
+            #expect(result.stderr.contains("\(inventory.path): write failed") && result.stderr.contains("No space left on device"),
+                    "\(result.stderr)")
+            let kept = try Data(contentsOf: inventory)
+            #expect(kept.count > 32 * 1024, "what fitted: \(kept.count) bytes")
+            #expect(kept.starts(with: Data("{\"generated_by\":\"helloscope\"".utf8)))
+        }
+    }
+
     /// A file system too small for the step set aside (a 64 KiB tmpfs): the lines are written
     /// as they were before, the write that fails is reported, and what fitted is in the file.
     @Test func aDiskTooFullToSetBlocksAsideStillTakesLinesAndReportsTheFailure() throws {
