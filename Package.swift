@@ -47,7 +47,7 @@ let package = Package(
         ),
         .target(name: "HelloCapture", dependencies: ["CPcap", "CPrefetch", "CThreadName"], swiftSettings: crossModuleOptimized),
         .target(name: "HelloFuzzing", dependencies: ["HelloWire", "HelloFlows", "HelloFingerprint"]),
-        .target(name: "HelloOutput", dependencies: ["HelloFlows", "HelloWire", "HelloFingerprint"], swiftSettings: crossModuleOptimized),
+        .target(name: "HelloOutput", dependencies: ["HelloFlows", "HelloWire", "HelloFingerprint", "CPrefetch"], swiftSettings: crossModuleOptimized),
         // Syslog alerts (formats, alert policy, UDP/TCP/TLS senders); NIO only here.
         .target(
             name: "HelloSyslog",

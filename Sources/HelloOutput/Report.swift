@@ -1,3 +1,4 @@
+import CPrefetch
 import HelloFlows
 import HelloWire
 
@@ -86,6 +87,8 @@ public struct InventoryDocument: Sendable {
     public var endpointCount: Int { order.count }
     /// The size of the pieces `writeEndpoints` hands to `emit`.
     public static let piece = 1 << 16
+    /// How many endpoints ahead `writeEndpoints` fetches an entry.
+    static let lookahead = 4
 
     public init(_ inventory: Inventory, counters: Counters, inputs: [String]) {
         self.inventory = inventory
@@ -120,9 +123,20 @@ public struct InventoryDocument: Sendable {
         // Entries are read where they lie: a copy of one (`entries[index]`) retained and
         // released its half-dozen collections, a ninth of the writer's instructions.
         inventory.entries.withUnsafeBufferPointer { entries in
-            for index in order[range] {
-                if out.count >= Self.piece { emit(&out) }
-                writeEndpoint(keys[index], entries.baseAddress! + index, of: inventory, into: &out)
+            keys.withUnsafeBufferPointer { keys in
+                for at in range {
+                    // The document's order is not the order the endpoints came in: each entry is a
+                    // miss, so the one a few endpoints ahead is fetched meanwhile.
+                    if at + Self.lookahead < range.upperBound {
+                        let ahead = order[at + Self.lookahead]
+                        hs_prefetch_for_read(keys.baseAddress! + ahead)
+                        let entry = UnsafeRawPointer(entries.baseAddress! + ahead)
+                        for offset in stride(from: 0, to: MemoryLayout<Inventory.Entry>.size, by: 64) { hs_prefetch_for_read(entry + offset) }
+                    }
+                    if out.count >= Self.piece { emit(&out) }
+                    let index = order[at]
+                    writeEndpoint(keys[index], entries.baseAddress! + index, of: inventory, into: &out)
+                }
             }
         }
     }
