@@ -1,4 +1,5 @@
 import CPrefetch
+import Dispatch
 import HelloFlows
 import HelloWire
 
@@ -260,16 +261,64 @@ func endpointOrder(_ inventory: Inventory) -> [Int] {
     }
     var rank = [UInt32](repeating: 0, count: roleNames.count)
     for (order, name) in roleNames.indices.sorted(by: { roleNames[$0] < roleNames[$1] }).enumerated() { rank[name] = UInt32(order) }
-    typealias Place = (action: UInt8, high: UInt64, low: UInt64, role: UInt32, side: UInt8, position: Int32)
-    var places: [Place] = []
+    var places: [EndpointPlace] = []
     places.reserveCapacity(keys.count)
     for (position, key) in keys.enumerated() {
         // `Side`'s raw values ("client" < "server") order the sides.
-        places.append((inventory.needsAction(entries[position]) ? 0 : 1, key.address.high, key.address.low,
-                       rank[Int(roleOfKey[position])], key.side == .client ? 0 : 1, Int32(position)))
+        places.append(EndpointPlace(needsAction: inventory.needsAction(entries[position]), address: key.address,
+                                    role: rank[Int(roleOfKey[position])], side: key.side == .client ? 0 : 1, position: position))
     }
-    places.sort { ($0.action, $0.high, $0.low, $0.role, $0.side) < ($1.action, $1.high, $1.low, $1.role, $1.side) }
-    return places.map { Int($0.position) }
+    // Keys are distinct, so any sort gives this one order: the two halves are sorted at once on
+    // two threads (the document is written after the last packet, with the other core idle),
+    // then merged. 190 000 endpoints took 30 ms on one.
+    guard places.count >= 1 << 14 else { return places.sorted().map { Int($0.position) } }
+    let middle = places.count / 2
+    places.withUnsafeMutableBufferPointer { buffer in
+        let halves = SendableBuffer(buffer)
+        DispatchQueue.concurrentPerform(iterations: 2) { half in
+            var slice = UnsafeMutableBufferPointer(rebasing: halves.buffer[half == 0 ? 0 ..< middle : middle ..< halves.buffer.count])
+            slice.sort()
+        }
+    }
+    var order: [Int] = []
+    order.reserveCapacity(places.count)
+    var left = 0, right = middle
+    while left < middle && right < places.count {
+        if places[right] < places[left] { order.append(Int(places[right].position)); right += 1 } else { order.append(Int(places[left].position)); left += 1 }
+    }
+    for place in places[left ..< middle] { order.append(Int(place.position)) }
+    for place in places[right...] { order.append(Int(place.position)) }
+    return order
+}
+
+/// Where an endpoint goes in the document, as three words compared in turn: whether it needs
+/// action (those that do first), its address (numerically, IPv4 as its mapped IPv6 form), its
+/// role's rank among the role names, and its side.
+private struct EndpointPlace: Comparable {
+    private let first: UInt64, second: UInt64, third: UInt64
+    let position: Int32
+
+    init(needsAction: Bool, address: IPAddress, role: UInt32, side: UInt8, position: Int) {
+        first = (needsAction ? 0 : 1 << 63) | address.high >> 1
+        second = address.high << 63 | address.low >> 1
+        third = address.low << 63 | UInt64(role) << 1 | UInt64(side)
+        self.position = Int32(position)
+    }
+
+    static func < (lhs: EndpointPlace, rhs: EndpointPlace) -> Bool {
+        (lhs.first, lhs.second, lhs.third) < (rhs.first, rhs.second, rhs.third)
+    }
+
+    static func == (lhs: EndpointPlace, rhs: EndpointPlace) -> Bool {
+        (lhs.first, lhs.second, lhs.third) == (rhs.first, rhs.second, rhs.third)
+    }
+}
+
+/// Lets the two sorting threads each take their half of one buffer: they never touch the same
+/// element, and `concurrentPerform` returns only when both are done with it.
+private struct SendableBuffer: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<EndpointPlace>
+    init(_ buffer: UnsafeMutableBufferPointer<EndpointPlace>) { self.buffer = buffer }
 }
 
 func quote(_ text: String, _ out: inout JSONBytes) {

@@ -44,4 +44,35 @@ import HelloWire
         let parsed = try #require(JSONSerialization.jsonObject(with: Data(whole)) as? [String: Any])
         #expect((parsed["endpoints"] as? [Any])?.count == document.endpointCount)
     }
+
+    /// Past 16 384 endpoints the order is sorted in two halves on two threads and merged: it must
+    /// still be the documented one (needing action first, then by address, role and side).
+    @Test("the endpoints of a large inventory in their documented order")
+    func largeInventoryInOrder() throws {
+        var inventory = Inventory(roles: RoleTable(), policy: EarlyTLSPolicy())
+        for var session in MemberRunsTests().sessions(30_000) {
+            // Addresses out of the order they arrive in, some twice.
+            session.client = IPAddress(ipv4: 0x0a00_0001 &+ UInt32(truncatingIfNeeded: session.firstSeenNanos / 1_000 &* 2_654_435_761 % 25_000))
+            inventory.add(&session)
+        }
+        var bytes: [UInt8] = []
+        writeInventoryJSON(inventory, counters: Counters(), inputs: []) { piece in
+            bytes += piece.array
+            piece.removeAll()
+        }
+        let parsed = try #require(JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        let endpoints = try #require(parsed["endpoints"] as? [[String: Any]])
+        #expect(endpoints.count > 1 << 14)
+        typealias Place = (action: Int, address: UInt32, role: String, side: String)
+        let places: [Place] = endpoints.map {
+            let octets = ($0["address"] as? String ?? "").split(separator: ".").compactMap { UInt32($0) }
+            return ($0["needs_action"] as? Bool == true ? 0 : 1, octets.reduce(0) { $0 << 8 | $1 },
+                    $0["role"] as? String ?? "", $0["side"] as? String ?? "")
+        }
+        let outOfOrder = places.indices.dropLast().first { index in
+            let (this, next) = (places[index], places[index + 1])
+            return !((this.action, this.address, this.role, this.side) < (next.action, next.address, next.role, next.side))
+        }
+        #expect(outOfOrder == nil, "endpoint \(outOfOrder ?? 0) is not before the next")
+    }
 }
