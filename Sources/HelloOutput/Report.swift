@@ -62,23 +62,10 @@ public struct VersionTally: Sendable {
     }
 }
 
-/// The inventory as a JSON document: endpoints that need action first.
-/// Hands the inventory document to `emit` in pieces of about 64 KiB (a million endpoints
-/// make hundreds of MiB of JSON, which should not sit in memory at once); `emit` takes the
-/// bytes and empties the buffer.
-public func writeInventoryJSON(_ inventory: Inventory, counters: Counters, inputs: [String], emit: (inout JSONBytes) -> Void) {
-    let document = InventoryDocument(inventory, counters: counters, inputs: inputs)
-    var out = JSONBytes(capacity: InventoryDocument.piece + (1 << 12))
-    document.writeHead(into: &out)
-    document.writeEndpoints(0 ..< document.endpointCount, into: &out, emit: emit)
-    document.writeTail(into: &out)
-    emit(&out)
-}
-
-/// The inventory document (`writeInventoryJSON`) in parts that can be written apart: the head,
-/// the endpoints in runs of the document's order (`analyze` writes them on two threads, a run
-/// each at a time), and the tail. Each part in a buffer of its own, put one after the other,
-/// makes the same bytes as `writeInventoryJSON`.
+/// The inventory as a JSON document: endpoints that need action first. Written whole (`write`),
+/// or in parts that can be written apart: the head, the endpoints in runs of the document's
+/// order (`analyze` writes them on two threads, a run each at a time), and the tail. Each part
+/// in a buffer of its own, put one after the other, makes the same bytes as `write`.
 public struct InventoryDocument: Sendable {
     private let inventory: Inventory
     private let counters: Counters
@@ -96,6 +83,17 @@ public struct InventoryDocument: Sendable {
         self.counters = counters
         self.inputs = inputs
         order = endpointOrder(inventory)
+    }
+
+    /// The whole document, handed to `emit` in pieces of about `piece` bytes (a million
+    /// endpoints make hundreds of MiB of JSON, which should not sit in memory at once); `emit`
+    /// takes the bytes and empties the buffer.
+    public func write(emit: (inout JSONBytes) -> Void) {
+        var out = JSONBytes(capacity: Self.piece + (1 << 12))
+        writeHead(into: &out)
+        writeEndpoints(0 ..< endpointCount, into: &out, emit: emit)
+        writeTail(into: &out)
+        emit(&out)
     }
 
     /// Everything before the first endpoint.

@@ -8,25 +8,25 @@ import HelloOutput
 /// the other core stood idle. Runs of `runLength` endpoints (about 600 KB of JSON); each
 /// thread holds at most one. If no thread can be made, this one writes every run.
 func writeInventory(_ document: InventoryDocument, to file: OutputFile) {
-    let runs = stride(from: 0, to: document.endpointCount, by: runLength).map { $0 ..< min($0 + runLength, document.endpointCount) }
-    let helper = OddRuns(document, runs: runs)
-    let thread = WorkerThread(name: "inventory") { helper.make() }
-    let helped = runs.count > 1 && thread.start()
-    var out = JSONBytes(capacity: InventoryDocument.piece + (1 << 12))
     let emit = { (piece: inout JSONBytes) in
         piece.withBytes { file.write($0) }
         piece.removeAll()
     }
+    let runs = stride(from: 0, to: document.endpointCount, by: runLength).map { $0 ..< min($0 + runLength, document.endpointCount) }
+    let helper = OddRuns(document, runs: runs)
+    let thread = WorkerThread(name: "inventory") { helper.make() }
+    guard runs.count > 1, thread.start() else { return document.write(emit: emit) }
+    var out = JSONBytes(capacity: InventoryDocument.piece + (1 << 12))
     document.writeHead(into: &out)
     for (number, run) in runs.enumerated() {
-        if helped && number % 2 == 1 {
+        if number % 2 == 1 {
             emit(&out)
             helper.take { file.write($0) }
         } else {
             document.writeEndpoints(run, into: &out, emit: emit)
         }
     }
-    if helped { thread.join() }
+    thread.join()
     document.writeTail(into: &out)
     emit(&out)
 }
@@ -39,7 +39,7 @@ private final class OddRuns: @unchecked Sendable {
     private let runs: [Range<Int>]
     /// Touched by one thread at a time: the helper between `vacant` and `filled`, the writer
     /// between `filled` and `vacant`.
-    private var buffer = JSONBytes(capacity: 1 << 20)
+    private var buffer = JSONBytes(capacity: InventoryDocument.piece + (1 << 12))
     private let filled = DispatchSemaphore(value: 0)
     private let vacant = DispatchSemaphore(value: 1)
 

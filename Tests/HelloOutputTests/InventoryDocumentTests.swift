@@ -16,13 +16,12 @@ import HelloWire
             session.client = IPAddress(ipv4: 0x0a00_0001 + UInt32(session.firstSeenNanos / 1_000 % 4_000))
             inventory.add(&session, findings: session.earlyTLS ? ["deep_security_not_strong"] : [])
         }
-        let inputs = ["a.pcap", "b \"quoted\".pcap"]
+        let document = InventoryDocument(inventory, counters: Counters(), inputs: ["a.pcap", "b \"quoted\".pcap"])
         var whole: [UInt8] = []
-        writeInventoryJSON(inventory, counters: Counters(), inputs: inputs) { piece in
+        document.write { piece in
             whole += piece.array
             piece.removeAll()
         }
-        let document = InventoryDocument(inventory, counters: Counters(), inputs: inputs)
         #expect(document.endpointCount > 4_000)
         for runLength in [1, 7, 1_024, document.endpointCount - 1, document.endpointCount] {
             var parts: [UInt8] = []
@@ -56,7 +55,7 @@ import HelloWire
             inventory.add(&session)
         }
         var bytes: [UInt8] = []
-        writeInventoryJSON(inventory, counters: Counters(), inputs: []) { piece in
+        InventoryDocument(inventory, counters: Counters(), inputs: []).write { piece in
             bytes += piece.array
             piece.removeAll()
         }
