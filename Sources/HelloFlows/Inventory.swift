@@ -262,7 +262,7 @@ public struct Inventory: Sendable {
     public func needsAction(_ entry: Entry) -> Bool { entry.blamed > 0 }
 
     /// `needsAction` of the entry at `entry`, read where it lies.
-    public func needsAction(_ entry: UnsafePointer<Entry>) -> Bool { entry.pointee.blamed > 0 }
+    public func needsAction(_ entry: UnsafePointer<Entry>) -> Bool { needsAction(entry.pointee) }
 
     /// A sentence a person can act on.
     public func verdict(for key: Key, _ entry: Entry) -> String {

@@ -13,9 +13,10 @@ func writeInventory(_ document: InventoryDocument, to file: OutputFile) {
         piece.removeAll()
     }
     let runs = stride(from: 0, to: document.endpointCount, by: runLength).map { $0 ..< min($0 + runLength, document.endpointCount) }
+    guard runs.count > 1 else { return document.write(emit: emit) }
     let helper = OddRuns(document, runs: runs)
     let thread = WorkerThread(name: "inventory") { helper.make() }
-    guard runs.count > 1, thread.start() else { return document.write(emit: emit) }
+    guard thread.start() else { return document.write(emit: emit) }
     var out = JSONBytes(capacity: InventoryDocument.piece + (1 << 12))
     document.writeHead(into: &out)
     for (number, run) in runs.enumerated() {
