@@ -23,7 +23,7 @@ SECONDS_PER_RUN=${SECONDS_PER_RUN:-3}
 WORKLOAD=${WORKLOAD:-bench-data/small.pcap}
 TRUTH=${TRUTH:-${WORKLOAD%.pcap}.truth.jsonl}
 if [ -z "${HELLOSCOPE:-}" ]; then
-    swift build -c release --product helloscope >&2
+    scripts/build-release.sh --product helloscope >&2
     HELLOSCOPE=$PWD/.build/release/helloscope
 fi
 mkdir -p bench-data

@@ -16,8 +16,8 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 workloads=("$@"); [ ${#workloads[@]} -gt 0 ] || workloads=(imix handshakes)
 mkdir -p bench-data
-swift build -c release --product helloscope >&2
-swift build -c release --product helloscope-bench >&2
+scripts/build-release.sh --product helloscope >&2
+scripts/build-release.sh --product helloscope-bench >&2
 gcc -O2 -o bench-data/pcap-count scripts/bench/pcap-count.c -lpcap
 gcc -O2 -shared -fPIC -o bench-data/malloc-count.so scripts/bench/malloc-count.c
 

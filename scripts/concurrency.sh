@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 levels=("$@"); [ ${#levels[@]} -gt 0 ] || levels=(1000 20000 60000 190000)
 mkdir -p bench-data
-swift build -c release --product helloscope >&2
-swift build -c release --product helloscope-bench >&2
+scripts/build-release.sh --product helloscope >&2
+scripts/build-release.sh --product helloscope-bench >&2
 gcc -O2 -o bench-data/table-access scripts/bench/table-access.c
 gcc -O2 -o bench-data/pcap-count scripts/bench/pcap-count.c -lpcap
 # shellcheck source=lib/measure.sh

@@ -28,7 +28,7 @@ KIND=${KIND:-syn}
 CAPS=${CAPS:-10000 100000 default}
 SCRATCH=${SCRATCH:-.build-flood}
 mkdir -p bench-data
-swift build -c release --product helloscope --scratch-path "$SCRATCH" >&2
+scripts/build-release.sh --product helloscope --scratch-path "$SCRATCH" >&2
 binary=$SCRATCH/release/helloscope
 name=flood-$KIND-$FLOWS-$REAL
 workload=bench-data/$name.pcap

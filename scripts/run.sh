@@ -12,7 +12,7 @@ if ! pkg-config --exists libpcap 2>/dev/null && [ ! -e /usr/include/pcap/pcap.h 
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libpcap-dev pkg-config >/dev/null
 fi
 
-swift build -c release --product helloscope >&2
+scripts/build-release.sh --product helloscope >&2
 shopt -s nullglob
 captures=(Captures/*.pcap Captures/*.pcapng)
 exec .build/release/helloscope analyze "$@" "${captures[@]}"

@@ -15,7 +15,7 @@ workload=${2:-handshakes}
 file=$workload
 [ -f "$file" ] || file=bench-data/$workload.pcap
 [ -f "$file" ] || { echo "threads.sh: no $file (scripts/bench.sh $workload makes it)" >&2; exit 66; }
-if [ "$binary" = .build/release/helloscope ]; then swift build -c release --product helloscope >&2; fi
+if [ "$binary" = .build/release/helloscope ]; then scripts/build-release.sh --product helloscope >&2; fi
 [ -x "$binary" ] || { echo "threads.sh: $binary is not an executable" >&2; exit 66; }
 mkdir -p bench-data
 gcc -O2 -shared -fPIC -o bench-data/thread-times.so scripts/bench/thread-times.c -ldl
