@@ -9,7 +9,7 @@
 #   scripts/build-release.sh [swift build arguments, e.g. --product helloscope]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-resources=$(swiftc -print-target-info | sed -n 's/.*"runtimeResourcePath": "\(.*\)".*/\1/p')
+resources=$(swiftc -print-target-info 2>/dev/null | sed -n 's/.*"runtimeResourcePath": "\(.*\)".*/\1/p') || resources=""
 static=()
 if [ -e "${resources%/swift}/swift_static/linux/static-stdlib-args.lnk" ]; then
     static=(--static-swift-stdlib)
