@@ -10,6 +10,9 @@
 # every output (--json, --inventory and the summary), which also keeps the endpoint inventory.
 # Every session is checked against the generator's truth. Then the packet path's heap
 # allocations per packet, counted by scripts/bench/malloc-count.c (helloscope-bench).
+# Around each pair of runs it takes how far apart the host has put the first two CPUs
+# (scripts/bench/cross-core.c) and gives the ratio for the pairs in each placement too: on
+# this virtual machine they differ by up to four times.
 #   RUNS=5 scripts/bench.sh [imix|handshakes ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +23,7 @@ scripts/build-release.sh --product helloscope >&2
 scripts/build-release.sh --product helloscope-bench >&2
 gcc -O2 -o bench-data/pcap-count scripts/bench/pcap-count.c -lpcap
 gcc -O2 -shared -fPIC -o bench-data/malloc-count.so scripts/bench/malloc-count.c
+gcc -O2 -pthread -o bench-data/cross-core scripts/bench/cross-core.c
 
 generate() {
     case "$1" in
@@ -41,16 +45,19 @@ for workload in "${workloads[@]}"; do
     [ -f "$file" ] && [ "$file" -nt scripts/bench/synth.py ] || generate "$workload"
     cat "$file" > /dev/null   # page cache, for both alike
     loop=(); scope=(); loop_rss=(); scope_rss=(); loop_cpu=(); scope_cpu=(); full=(); full_rss=(); full_cpu=()
+    placements=()
     for _ in $(seq "$RUNS"); do
         # Each run starts from the same state, outside the timing: no dirty pages of the last
         # run's output still being written back on these two cores, and no old output to
         # truncate (on handshakes, 232 MB: together 0.3 s of a 1.1 s run).
         sync
+        before=$(bench-data/cross-core)
         read -r seconds rss cpu < <(measure bench-data/pcap-count "$file")
         loop+=("$seconds"); loop_rss+=("$rss"); loop_cpu+=("$cpu")
         rm -f "bench-data/$workload.out.jsonl"; sync
         read -r seconds rss cpu < <(measure .build/release/helloscope analyze --quiet --json "bench-data/$workload.out.jsonl" "$file")
         scope+=("$seconds"); scope_rss+=("$rss"); scope_cpu+=("$cpu")
+        placements+=("$before/$(bench-data/cross-core)")
         rm -f "bench-data/$workload.full.jsonl" "bench-data/$workload.inventory.json"; sync
         read -r seconds rss cpu < <(measure .build/release/helloscope analyze --json "bench-data/$workload.full.jsonl" \
             --inventory "bench-data/$workload.inventory.json" "$file")
@@ -64,7 +71,8 @@ for workload in "${workloads[@]}"; do
     python3 - "$packets" "$bytes" "$(median "${loop[@]}")" "$(median "${scope[@]}")" \
         "$(median "${loop_rss[@]}")" "$(printf '%s\n' "${scope_rss[@]}" | sort -n | tail -1)" \
         "$(median "${loop_cpu[@]}")" "$(median "${scope_cpu[@]}")" "${loop[*]}" "${scope[*]}" \
-        "$(median "${full[@]}")" "$(printf '%s\n' "${full_rss[@]}" | sort -n | tail -1)" "$(median "${full_cpu[@]}")" <<'PY'
+        "$(median "${full[@]}")" "$(printf '%s\n' "${full_rss[@]}" | sort -n | tail -1)" "$(median "${full_cpu[@]}")" \
+        "${placements[*]}" <<'PY'
 import statistics, sys
 packets, size = int(sys.argv[1]), int(sys.argv[2])
 loop, scope = float(sys.argv[3]), float(sys.argv[4])
@@ -82,6 +90,24 @@ for name, seconds, rss, cpu in (("bare libpcap loop", loop, loop_rss, loop_cpu),
 print(f"\nthroughput ratio helloscope/loop: **{loop / scope:.2f}** ({packets} packets, {size / 1e9:.2f} GB; RSS: highest of the runs)")
 print(f"ratio of each run's pair: {min(pairs):.2f} to {max(pairs):.2f} (median {statistics.median(pairs):.2f})")
 print(f"with every output (--json, --inventory, summary): {loop / full:.2f}")
+# The cores' round trip before the loop and after helloscope: both under 150 ns, the CPUs were
+# near each other for the whole pair (this machine: 50 to 70 ns); both over, far (300 to 360).
+trips = [tuple(int(value) for value in pair.split("/")) for pair in sys.argv[14].split()]
+groups = {"near": [], "far": [], "moved during the pair": []}
+for ratio, (before, after) in zip(pairs, trips):
+    near = before < 150 and after < 150
+    far = before >= 150 and after >= 150
+    groups["near" if near else "far" if far else "moved during the pair"].append((ratio, before, after))
+parts = []
+for name, members in groups.items():
+    if not members:
+        parts.append(f"{name} 0")
+        continue
+    trip_values = [value for _, before, after in members for value in (before, after)]
+    parts.append(f"{name} {len(members)} (round trip {min(trip_values)} to {max(trip_values)} ns): "
+                 f"ratio median {statistics.median(ratio for ratio, _, _ in members):.2f}, "
+                 f"{min(ratio for ratio, _, _ in members):.2f} to {max(ratio for ratio, _, _ in members):.2f}")
+print("pairs by where the host put the two CPUs (scripts/bench/cross-core.c): " + "; ".join(parts))
 PY
     python3 - "$workload" <<'PY'
 import sys
