@@ -64,8 +64,8 @@ for name, value in measures:
     wins = sum(1 for difference in differences if difference < 0)
     print(f"| {name} | {statistics.median(map(value, a)):.2f} | {statistics.median(map(value, b)):.2f} "
           f"| {statistics.median(differences):+.2f} | {wins} of {len(a)} |")
-# Round trips before and after each pair: under 150 ns both, near; over, far.
-for name, keep in (("near", lambda before, after: before < 150 and after < 150),
+# Round trips before and after each pair: under 150 ns both, near; over, far (0: one CPU).
+for name, keep in (("near", lambda before, after: 0 < before < 150 and 0 < after < 150),
                    ("far", lambda before, after: before >= 150 and after >= 150)):
     chosen = [(old, new) for index, (old, new) in enumerate(zip(a, b))
               if 2 * index + 1 < len(trips) and keep(trips[2 * index], trips[2 * index + 1])]

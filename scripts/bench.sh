@@ -93,15 +93,18 @@ print(f"with every output (--json, --inventory, summary): {loop / full:.2f}")
 # The cores' round trip before the loop and after helloscope: both under 150 ns, the CPUs were
 # near each other for the whole pair (this machine: 50 to 70 ns); both over, far (300 to 360).
 trips = [tuple(int(value) for value in pair.split("/")) for pair in sys.argv[14].split()]
-groups = {"near": [], "far": [], "moved during the pair": []}
+# cross-core.c says 0 when the process has fewer than two CPUs to run on.
+groups = {"near": [], "far": [], "moved during the pair": [], "one CPU": []}
 for ratio, (before, after) in zip(pairs, trips):
     near = before < 150 and after < 150
     far = before >= 150 and after >= 150
-    groups["near" if near else "far" if far else "moved during the pair"].append((ratio, before, after))
+    group = "one CPU" if before == 0 or after == 0 else "near" if near else "far" if far else "moved during the pair"
+    groups[group].append((ratio, before, after))
 parts = []
 for name, members in groups.items():
     if not members:
-        parts.append(f"{name} 0")
+        if name != "one CPU":
+            parts.append(f"{name} 0")
         continue
     trip_values = [value for _, before, after in members for value in (before, after)]
     parts.append(f"{name} {len(members)} (round trip {min(trip_values)} to {max(trip_values)} ns): "
