@@ -5,7 +5,9 @@
 # then `reader`, `output`, `page-backing` and `cipher-registry`. Which stage holds the run up shows in who waits:
 # the tracker in `usleep`/`sched_yield` waited for the reader (the ring ran empty); the reader
 # there waited for the tracker (the ring was full); the tracker on a condition waited for the
-# output thread (every batch full).
+# output thread (every batch full). Each run says where the host had put the two CPUs just
+# before and after it (scripts/bench/cross-core.c; near about 55 ns, far about 320 ns): in the
+# far placement every thread's CPU time can be several times the near one's.
 #   RUNS=3 scripts/threads.sh [BINARY] [imix|handshakes|FILE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,16 +21,19 @@ if [ "$binary" = .build/release/helloscope ]; then scripts/build-release.sh --pr
 [ -x "$binary" ] || { echo "threads.sh: $binary is not an executable" >&2; exit 66; }
 mkdir -p bench-data
 gcc -O2 -shared -fPIC -o bench-data/thread-times.so scripts/bench/thread-times.c -ldl
+gcc -O2 -pthread -o bench-data/cross-core scripts/bench/cross-core.c
 output=$(mktemp -d)
 trap 'rm -rf "$output"' EXIT
 cat "$file" > /dev/null   # in the page cache, as for the bare loop
 for run in $(seq "$RUNS"); do
     rm -f "$output/lines.jsonl"; sync; sleep 3
+    before=$(bench-data/cross-core)
     start=$(date +%s%N)
     LD_PRELOAD=$PWD/bench-data/thread-times.so "$binary" analyze --quiet --json "$output/lines.jsonl" "$file" 2>"$output/threads" \
         || { echo "threads.sh: $binary failed:" >&2; cat "$output/threads" >&2; exit 1; }
     end=$(date +%s%N)
+    after=$(bench-data/cross-core)
     elapsed=$(( (end - start) / 1000000 ))   # milliseconds, in the shell: no bc needed
-    printf 'run %d: %d.%03d s wall\n' "$run" $((elapsed / 1000)) $((elapsed % 1000))
+    printf 'run %d: %d.%03d s wall; the CPUs %d ns apart before, %d ns after\n' "$run" $((elapsed / 1000)) $((elapsed % 1000)) "$before" "$after"
     grep '^thread-times' "$output/threads" | sed 's/^thread-times /  /'
 done
