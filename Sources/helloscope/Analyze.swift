@@ -47,7 +47,7 @@ struct Analyze: ParsableCommand {
             let capture = openCapture(path)
             // Frames are decoded and their flows placed on the reader's thread, flows tracked on this one.
             let decoder = FrameDecoder(linkType: LinkType(rawValue: capture.linkType), placing: tracker.flowHash)
-            let end = capture.forEachPacketPipelined(prepare: { PreparedLine.store(decoder.decode($0.bytes.bytes), at: $1) },
+            let end = capture.forEachPacketPipelined(prepare: { decoder.decode($0.bytes.bytes, storingAt: UnsafeMutableRawPointer($1)) },
                                                      lookahead: { tracker.prefetch(placed: $0) }) { (packet, placed: FrameOutcome) in
                 lastTimestamp = max(lastTimestamp, packet.timestampNanos)
                 recorder?.record(packet.bytes, decoder: decoder, timestampNanos: packet.timestampNanos, wireLength: packet.wireLength)

@@ -20,6 +20,15 @@ private func said(_ outcome: FrameOutcome) -> String {
     }
 }
 
+/// `decode(_:storingAt:)`'s outcome, read back from a cache line that held other bytes before.
+private func stored(_ decoder: FrameDecoder, _ frame: [UInt8]) -> FrameOutcome {
+    let line = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+    defer { line.deallocate() }
+    line.initializeMemory(as: UInt8.self, repeating: 0xa5, count: 64)
+    decoder.decode(frame.span.bytes, storingAt: line)
+    return line.load(as: FrameOutcome.self)
+}
+
 private let payload: [UInt8] = Array(repeating: 0x16, count: 30)
 private let tcp = FrameBuilder.tcp(40_000, 4119, sequence: 7, flags: 0x18, payload)
 
@@ -68,6 +77,7 @@ struct StraightPassTests {
                 let straight = said(decoder.decode(prefix.span.bytes))
                 let layered = said(decoder.decodeInLayers(prefix.span.bytes))
                 #expect(straight == layered, "\(name), first \(length) bytes")
+                #expect(said(stored(decoder, prefix)) == straight, "\(name), first \(length) bytes, stored in place")
             }
         }
     }
@@ -84,6 +94,20 @@ struct StraightPassTests {
             #expect(Array(frame[segment.payload]) == payload, "\(name)")
             #expect(segment.isIPv6 == name.hasSuffix("IPv6"), "\(name)")
             #expect(segment.vlans.flowID == (name == "802.1Q, IPv4" ? 1022 : name == "802.1Q, IPv6" ? 10 : 0), "\(name)")
+        }
+    }
+
+    @Test("stored in place, a decoded segment keeps its flow's placement")
+    func storedPlacement() {
+        let placing = FrameDecoder(linkType: .ethernet, placing: FlowHash(words: (0x1234_5678_9abc_def0, 3, 5, 7, 11)))
+        for (name, frame) in shapes {
+            let returned = placing.decode(frame.span.bytes)
+            let inPlace = stored(placing, frame)
+            #expect(said(inPlace) == said(returned), "\(name)")
+            if case .segment(let a) = returned, case .segment(let b) = inPlace {
+                #expect(a.flowPlacement == b.flowPlacement, "\(name)")
+                #expect(a.isBare || a.flowPlacement != 0, "\(name): placed")
+            }
         }
     }
 
@@ -104,6 +128,7 @@ struct StraightPassTests {
                 let straight = said(decoder.decode(rewritten.span.bytes))
                 let layered = said(decoder.decodeInLayers(rewritten.span.bytes))
                 #expect(straight == layered, "\(name), rewrite \(round): \(rewritten.prefix(80).map { String($0, radix: 16) })")
+                #expect(said(stored(decoder, rewritten)) == straight, "\(name), rewrite \(round), stored in place")
             }
         }
     }
