@@ -55,6 +55,31 @@ import Testing
         #expect(counters(fromFile.stderr) == counters(fromStandardInput.stderr))
     }
 
+    /// Records of nearly the largest capture length hold a 2 MiB chunk to a few packets, and
+    /// the reader keeps only a few chunks before it waits for the tracker to be done with
+    /// them: the tracker, which takes packets in batches, must then take the few there are.
+    @Test func recordsOfTheLargestCaptureLengthReadToTheEnd() throws {
+        let hellos = try RealHellos.from("ds-agent-4118.pcap", session: 0)
+        var writer = PcapWriter(snapLength: 262_144)
+        let client: [UInt8] = [10, 216, 0, 2], server: [UInt8] = [10, 216, 0, 1]
+        // Not IP (an experimental EtherType): skipped, counted.
+        let giant: [UInt8] = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x88, 0xb5] + [UInt8](repeating: 0xa5, count: 250_000)
+        for round in 0 ..< 3 {
+            for index in 0 ..< 10 {
+                let port = UInt16(30000 + round * 100 + index)
+                writer.append(TCPFrame.build(from: client, port, to: server, 4118, sequence: 100, payload: hellos.clientHello))
+                writer.append(TCPFrame.build(from: server, 4118, to: client, port, sequence: 5000, payload: hellos.serverHelloRecord))
+            }
+            for _ in 0 ..< 40 { writer.append(giant) }
+        }
+        let file = try writer.write("largest-records.pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try Helloscope.run(["analyze", "--json", "-", file.path])
+        #expect(result.status == 0)
+        #expect(try Helloscope.jsonLines(result.stdout).count == 30)
+        #expect(result.stderr.split(separator: "\n").contains("  packets: 180"))
+    }
+
     @Test func severalFilesShareOneRun() throws {
         let cases = CaptureCase.all
         let result = try Helloscope.run(["analyze", "--quiet", "--json", "-"] + cases.map(\.capture.path))
