@@ -17,9 +17,12 @@ public func fuzzFrame(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(segment.payload.lowerBound >= 0 && segment.payload.upperBound <= frame.count)
     }
     // A decoder that places flows decodes the same, and places each segment where the flow
-    // table looks its key up.
+    // table looks its key up; stored in a line of its own, as `analyze`'s reader has it stored.
     let placing = FrameDecoder(linkType: linkType, placing: fuzzPlacementKey.flowHash)
-    switch (decoded, placing.decode(frame.bytes)) {
+    let line = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+    defer { line.deallocate() }
+    placing.decode(frame.bytes, storingAt: line)
+    switch (decoded, line.load(as: FrameOutcome.self)) {
     case (.skipped(let plain), .skipped(let placed)):
         precondition(plain == placed, "a placing decoder skipped the frame otherwise")
     case (.segment(let plain), .segment(let placed)):
