@@ -25,8 +25,11 @@ enum Helloscope {
         var stderr: String
     }
 
-    /// `environment`: variables set for the run, on top of this process's.
-    static func run(_ arguments: [String], stdin: URL? = nil, environment: [String: String] = [:]) throws -> Result {
+    /// `environment`: variables set for the run, on top of this process's. `killAfter`: seconds
+    /// after which a run still going is killed (its status then says SIGKILL), so that a run
+    /// that hangs fails its test instead of holding up the suite.
+    static func run(_ arguments: [String], stdin: URL? = nil, environment: [String: String] = [:],
+                    killAfter: Double? = nil) throws -> Result {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -38,6 +41,12 @@ enum Helloscope {
         process.standardError = err
         if let stdin { process.standardInput = try FileHandle(forReadingFrom: stdin) }
         try process.run()
+        if let killAfter {
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + killAfter) {
+                if process.isRunning { kill(pid, SIGKILL) }
+            }
+        }
         // Read before waiting so a full pipe cannot stall the child.
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
