@@ -381,10 +381,10 @@ final class PacketRing: @unchecked Sendable {
             }
             backoff = Backoff()
             // The ring's lines were written on the reader's core: each is fetched two
-            // lookaheads before it is read, the batch's first ones at once; the frame's first
-            // two lines (headers and the payload's start, which the reader's decode last
-            // touched there) and the tracker's lookahead one lookahead before. The first
-            // packets of a batch get no lookahead; the rest get it once.
+            // lookaheads before it is read, the batch's first ones at once, and the tracker's
+            // lookahead runs one lookahead before. The first packets of a batch get no
+            // lookahead; the rest get it once. No frame is fetched here: the tracker reads a
+            // frame only for a flow still in its handshake.
             var lineAhead = min(next + 2 * Self.lookaheadDistance, available)
             for early in next ..< lineAhead {
                 hs_prefetch_for_read(prepared + (early & mask))
