@@ -91,7 +91,7 @@ print(f"\nthroughput ratio helloscope/loop: **{loop / scope:.2f}** ({packets} pa
 print(f"ratio of each run's pair: {min(pairs):.2f} to {max(pairs):.2f} (median {statistics.median(pairs):.2f})")
 print(f"with every output (--json, --inventory, summary): {loop / full:.2f}")
 # The cores' round trip before the loop and after helloscope: both under 150 ns, the CPUs were
-# near each other for the whole pair (this machine: 50 to 70 ns); both over, far (300 to 360).
+# near each other for the whole pair (this machine: 50 to 130 ns); both over, far (300 to 560).
 trips = [tuple(int(value) for value in pair.split("/")) for pair in sys.argv[14].split()]
 # cross-core.c says 0 when the process has fewer than two CPUs to run on.
 groups = {"near": [], "far": [], "moved during the pair": [], "one CPU": []}

@@ -60,11 +60,10 @@ def main():
                 if record.get("sni") is not None:
                     extra_checks["sni"] += 1
                     extra_checks["sni_ok"] += session.get("sni") == record["sni"]
-            elif KNOWN_TSHARK_MISREADS.get((str(capture.relative_to(args.folder)), record["stream"]),
-                                           (None, None, None))[:2] == (expected, got):
-                why = KNOWN_TSHARK_MISREADS[(str(capture.relative_to(args.folder)), record["stream"])][2]
+            elif (known := KNOWN_TSHARK_MISREADS.get((str(capture.relative_to(args.folder)), record["stream"]))) \
+                    and known[:2] == (expected, got):
                 misreads.append(f"{capture.relative_to(args.folder)} stream {record['stream']} {key}: "
-                                f"tshark {expected}, helloscope {got}: {why}")
+                                f"tshark {expected}, helloscope {got}: {known[2]}")
             else:
                 disagreements.append(f"{capture.relative_to(args.folder)} stream {record['stream']} {key}: "
                                      f"tshark {expected} ({record.get('negotiated')}), helloscope "

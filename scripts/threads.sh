@@ -6,7 +6,7 @@
 # the tracker in `usleep`/`sched_yield` waited for the reader (the ring ran empty); the reader
 # there waited for the tracker (the ring was full); the tracker on a condition waited for the
 # output thread (every batch full). Each run says where the host had put the two CPUs just
-# before and after it (scripts/bench/cross-core.c; near about 55 ns, far about 320 ns): in the
+# before and after it (scripts/bench/cross-core.c; near 50 to 130 ns, far 300 to 560 ns): in the
 # far placement every thread's CPU time can be several times the near one's.
 #   RUNS=3 scripts/threads.sh [BINARY] [imix|handshakes|FILE]
 set -euo pipefail

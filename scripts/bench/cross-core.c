@@ -2,7 +2,7 @@
  * line between two threads bound to them, in nanoseconds (median of 9 rounds of 20 000).
  *
  * This virtual machine's two CPUs move between two placements every few seconds to minutes
- * (2026-12-07): about 55 ns apart, or about 320 ns, and then one of them streams memory up to
+ * (2026-12-07): 50 to 130 ns apart, or 300 to 560 ns, and then one of them streams memory up to
  * seven times slower. HelloScope's reader and tracker hand every packet across those two
  * CPUs; the bare libpcap loop runs on one. So a timing is only comparable with timings taken
  * in the same placement, and bench.sh and ab.sh take this before and after each run.
