@@ -30,6 +30,19 @@ static double secondsSinceStart(void) {
 
 static double seconds(struct timeval time) { return (double)time.tv_sec + (double)time.tv_usec / 1e6; }
 
+// How many times the scheduler moved this thread to the other CPU: on this VM the two may be
+// far apart, and a moved thread finds its working set in the other CPU's caches.
+static long migrations(void) {
+    FILE *sched = fopen("/proc/thread-self/sched", "r");
+    if (!sched) return -1;
+    char line[256];
+    long moved = -1;
+    while (fgets(line, sizeof line, sched))
+        if (strncmp(line, "se.nr_migrations", 16) == 0) { char *colon = strchr(line, ':'); if (colon) moved = atol(colon + 1); }
+    fclose(sched);
+    return moved;
+}
+
 static void reportThisThread(void) {
     if (reported) return;
     reported = 1;
@@ -42,9 +55,10 @@ static void reportThisThread(void) {
     struct rusage usage;
     getrusage(RUSAGE_THREAD, &usage);
     fprintf(stderr, "thread-times %-16s user %.3f s  system %.3f s  from %.3f to %.3f s  "
-            "condition wait %.3f s (%ld)  usleep %.3f s (%ld)  sched_yield %.3f s (%ld)\n",
+            "condition wait %.3f s (%ld)  usleep %.3f s (%ld)  sched_yield %.3f s (%ld)  "
+            "moved %ld  preempted %ld\n",
             name, seconds(usage.ru_utime), seconds(usage.ru_stime), started, secondsSinceStart(),
-            condWaited, condWaits, slept, sleeps, yielded, yields);
+            condWaited, condWaits, slept, sleeps, yielded, yields, migrations(), usage.ru_nivcsw);
 }
 
 struct Start { void *(*body)(void *); void *argument; };
