@@ -12,7 +12,9 @@
 # allocations per packet, counted by scripts/bench/malloc-count.c (helloscope-bench).
 # Around each pair of runs it takes how far apart the host has put the first two CPUs
 # (scripts/bench/cross-core.c) and gives the ratio for the pairs in each placement too: on
-# this virtual machine they differ by up to four times.
+# this virtual machine they differ by up to four times. After each workload's runs it times
+# random accesses to a table the size of the flow table (scripts/bench/table-access.c): how
+# fast memory answered that hour, which moves the handshake ratio and not the loop.
 #   RUNS=5 scripts/bench.sh [imix|handshakes ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,7 @@ scripts/build-release.sh --product helloscope-bench >&2
 gcc -O2 -o bench-data/pcap-count scripts/bench/pcap-count.c -lpcap
 gcc -O2 -shared -fPIC -o bench-data/malloc-count.so scripts/bench/malloc-count.c
 gcc -O2 -pthread -o bench-data/cross-core scripts/bench/cross-core.c
+gcc -O2 -o bench-data/table-access scripts/bench/table-access.c
 
 generate() {
     case "$1" in
@@ -112,6 +115,11 @@ for name, members in groups.items():
                  f"{min(ratio for ratio, _, _ in members):.2f} to {max(ratio for ratio, _, _ in members):.2f}")
 print("pairs by where the host put the two CPUs (scripts/bench/cross-core.c): " + "; ".join(parts))
 PY
+    # How fast memory answers this hour, outside the timing: the bare loop reads in order and
+    # hardly feels it; the tracker's random flow-table entries do (on 2026-12-07 a dependent
+    # access took 100 ns in one hour and 200 ns in another, and the ratio followed).
+    echo "memory after the runs (scripts/bench/table-access.c, a 34 MiB table of 104-byte entries):" \
+        "$(bench-data/table-access 349526 104 1000000 8 | sed 's/.*accesses: //')"
     python3 - "$workload" <<'PY'
 import sys
 sys.path.insert(0, "scripts/bench")
