@@ -117,7 +117,7 @@ print("pairs by where the host put the two CPUs (scripts/bench/cross-core.c): " 
 PY
     # How fast memory answers this hour, outside the timing: the bare loop reads in order and
     # hardly feels it; the tracker's random flow-table entries do (on 2026-12-07 a dependent
-    # access took 100 ns in one hour and 200 ns in another, and the ratio followed).
+    # access took 186 to 210 ns in the minutes of a 0.44 handshake run, 137 ns half an hour on).
     echo "memory after the runs (scripts/bench/table-access.c, a 34 MiB table of 104-byte entries):" \
         "$(bench-data/table-access 349526 104 1000000 8 | sed 's/.*accesses: //')"
     python3 - "$workload" <<'PY'

@@ -6,9 +6,9 @@
 # the tracker in `usleep`/`sched_yield` waited for the reader (the ring ran empty); the reader
 # there waited for the tracker (the ring was full); the tracker on a condition waited for the
 # output thread (every batch full). `moved` counts the scheduler moving the thread to the other
-# CPU, `preempted` the times another thread took its CPU. Each run says where the host had put the two CPUs just
-# before and after it (scripts/bench/cross-core.c; near 50 to 130 ns, far 300 to 560 ns): in the
-# far placement every thread's CPU time can be several times the near one's.
+# CPU, `preempted` the times another thread took its CPU. Each run says where the host had put
+# the two CPUs just before and after it (scripts/bench/cross-core.c; near 50 to 130 ns, far 300
+# to 560 ns): in the far placement every thread's CPU time can be several times the near one's.
 #   RUNS=3 scripts/threads.sh [BINARY] [imix|handshakes|FILE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
